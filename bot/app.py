@@ -1,0 +1,57 @@
+"""Builds the Bolt app and the process's shared services; wiring only."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import aiohttp
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.claude.client import make_claude_client
+from bot.config import Settings
+from bot.logs import protect_bolt_logger
+from bot.services import Services
+from bot.slack.client import make_web_client
+from bot.slack.listeners import register
+from bot.slack.users import UserDirectory
+from bot.store import Database
+
+
+@dataclass
+class Runtime:
+    app: AsyncApp
+    services: Services
+    client: AsyncWebClient
+
+
+@asynccontextmanager
+async def runtime(settings: Settings) -> AsyncIterator[Runtime]:
+    """Everything a running bot holds open, closed again in reverse order."""
+    db = Database(settings.database_url)
+    await db.create_all()
+    claude = make_claude_client(settings)
+    async with aiohttp.ClientSession() as session:
+        token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
+        client = make_web_client(token, settings.slack_api_url, session)
+        services = Services(settings, db, claude, UserDirectory(settings.user_name_cache_seconds))
+        try:
+            yield Runtime(build_app(settings, client, services), services, client)
+        finally:
+            await claude.close()
+            await db.close()
+
+
+def build_app(settings: Settings, client: AsyncWebClient, services: Services) -> AsyncApp:
+    secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
+    app = AsyncApp(
+        client=client,
+        signing_secret=secret,
+        request_verification_enabled=not settings.socket_mode,
+        ignoring_self_events_enabled=True,
+    )
+    protect_bolt_logger()
+    register(app, services)
+    return app

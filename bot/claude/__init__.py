@@ -1,0 +1,1 @@
+"""The Claude edge: the client, the streaming call and what its failures mean."""

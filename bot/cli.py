@@ -1,0 +1,117 @@
+"""`bot` — serve, usage, db upgrade."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Sequence
+from dataclasses import asdict
+from datetime import datetime
+
+from bot.config import ConfigError, load_settings
+from bot.logs import configure
+from bot.store import Database
+from bot.store.ledger import TeamUsage, usage_by_team
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings()
+        configure(settings.log_level, settings.log_format)
+        if args.command in (None, "serve"):
+            settings.check_for_serving()
+            from bot.server import serve
+
+            asyncio.run(serve(settings))
+        elif args.command == "usage":
+            rows = asyncio.run(_usage(settings.database_url, args.since))
+            print(json.dumps([_json_row(row) for row in rows], indent=2) if args.json else usage_table(rows))
+        elif args.command == "db":
+            asyncio.run(_upgrade(settings.database_url))
+            print("Database is up to date.")
+    except ConfigError as exc:
+        print(f"bot: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="bot", description="Claude in Slack threads.")
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("serve", help="run the bot (Socket Mode when SLACK_APP_TOKEN is set, else HTTP)")
+    usage = sub.add_parser("usage", help="tokens used per workspace, from the ledger")
+    usage.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    usage.add_argument("--since", type=_date, help="only usage on or after this day (YYYY-MM-DD, UTC)")
+    db = sub.add_parser("db", help="database maintenance")
+    db.add_argument("action", choices=["upgrade"], help="bring the schema up to date")
+    return parser
+
+
+def _date(value: str) -> datetime:
+    try:
+        return datetime.strptime(value, "%Y-%m-%d")
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date like 2026-01-31") from None
+
+
+async def _usage(url: str, since: datetime | None) -> list[TeamUsage]:
+    db = Database(url)
+    try:
+        await db.create_all()
+        return await usage_by_team(db, since=since)
+    finally:
+        await db.close()
+
+
+async def _upgrade(url: str) -> None:
+    db = Database(url)
+    try:
+        await db.create_all()
+    finally:
+        await db.close()
+
+
+def _json_row(row: TeamUsage) -> dict[str, object]:
+    return asdict(row)
+
+
+def usage_table(rows: Sequence[TeamUsage]) -> str:
+    if not rows:
+        return "No usage recorded yet."
+    headers = ("workspace", "requests", "input", "output", "cache write", "cache read", "total")
+    body = [
+        (
+            row.team_id,
+            *(
+                f"{n:,}"
+                for n in (
+                    row.requests,
+                    row.input_tokens,
+                    row.output_tokens,
+                    row.cache_creation_input_tokens,
+                    row.cache_read_input_tokens,
+                    row.total_tokens,
+                )
+            ),
+        )
+        for row in rows
+    ]
+    widths = [max(len(h), *(len(r[i]) for r in body)) for i, h in enumerate(headers)]
+    lines = [
+        "  ".join(
+            h.ljust(w) if i == 0 else h.rjust(w) for i, (h, w) in enumerate(zip(headers, widths, strict=True))
+        )
+    ]
+    lines.append("  ".join("-" * w for w in widths))
+    for r in body:
+        lines.append(
+            "  ".join(
+                c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True))
+            )
+        )
+    return "\n".join(lines)

@@ -1,0 +1,107 @@
+"""Settings from the environment (and a `.env` file), checked once at start-up.
+
+Every problem is reported as one sentence naming the variable, because the first person to
+see it is someone setting the bot up, not someone reading a traceback.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SYSTEM_PROMPT = (
+    "Be helpful, accurate and direct. When you are not sure, say so. Prefer short answers "
+    "with the key point first; use lists and code blocks where they help."
+)
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message is meant for the operator as is."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    slack_bot_token: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_client_id: str | None = None
+    slack_client_secret: SecretStr | None = None
+    slack_api_url: str = "https://slack.com/api/"
+
+    anthropic_api_key: SecretStr | None = None
+    anthropic_base_url: str | None = None
+    claude_model: str = "claude-sonnet-5-5"
+    claude_max_tokens: int = Field(default=4096, gt=0)
+    claude_max_retries: int = Field(default=2, ge=0, le=10)
+    claude_timeout_seconds: float = Field(default=600.0, gt=0)
+    bot_system_prompt: str = DEFAULT_SYSTEM_PROMPT
+
+    database_url: str = "sqlite+aiosqlite:///./bot.db"
+    host: str = "0.0.0.0"
+    port: int = Field(default=3000, ge=0, le=65535)
+    log_level: str = "INFO"
+    log_format: Literal["text", "json"] = "text"
+
+    bot_answer_other_bots: bool = False
+    slack_update_interval: float = Field(default=1.0, ge=0.05)
+    slack_message_chars: int = Field(default=12_000, ge=500, le=12_000)
+    user_name_cache_seconds: float = Field(default=3600.0, ge=0)
+
+    @field_validator("slack_bot_token")
+    @classmethod
+    def _bot_token_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith("xoxb-"):
+            raise ValueError("SLACK_BOT_TOKEN must be the bot token that starts with xoxb-")
+        return value
+
+    @field_validator("slack_app_token")
+    @classmethod
+    def _app_token_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith("xapp-"):
+            raise ValueError("SLACK_APP_TOKEN must be the app-level token that starts with xapp-")
+        return value
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _api_url_shape(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("SLACK_API_URL must be an http(s) URL such as https://slack.com/api/")
+        return value if value.endswith("/") else value + "/"
+
+    @property
+    def socket_mode(self) -> bool:
+        return self.slack_app_token is not None
+
+    def check_for_serving(self) -> None:
+        """Refuse to start without what `bot serve` needs, naming what to set."""
+        if self.slack_bot_token is None:
+            raise ConfigError(
+                "SLACK_BOT_TOKEN is not set: copy the Bot User OAuth Token (xoxb-…) from your Slack "
+                "app's OAuth & Permissions page into the environment or .env."
+            )
+        if not self.socket_mode and self.slack_signing_secret is None:
+            raise ConfigError(
+                "SLACK_SIGNING_SECRET is not set: HTTP mode needs the Signing Secret from your Slack "
+                "app's Basic Information page (or set SLACK_APP_TOKEN to use Socket Mode)."
+            )
+        if self.anthropic_api_key is None:
+            raise ConfigError(
+                "ANTHROPIC_API_KEY is not set: create a key in the Claude Console and put it in the "
+                "environment or .env."
+            )
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings, turning pydantic's report into one operator-friendly sentence."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        name = str(error["loc"][0]).upper() if error["loc"] else "a setting"
+        message = str(error["msg"]).removeprefix("Value error, ")
+        if name in message:
+            raise ConfigError(message + ".") from None
+        raise ConfigError(f"{name} is not valid: {message}.") from None

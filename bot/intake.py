@@ -1,0 +1,47 @@
+"""From a Slack message event to a turn: decide, claim once, then answer."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.conversation import BotIdentity
+from bot.routing import Decision, decide, thread_of
+from bot.services import Services
+from bot.slack.notices import post_notice
+from bot.store import threads
+from bot.turn import TurnRequest, run_turn
+
+log = logging.getLogger(__name__)
+
+UNEXPECTED = "⚠️ Something went wrong on my side while answering. Please try again."
+
+
+async def take_message(
+    services: Services, event: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient
+) -> None:
+    bot = BotIdentity(user_id=str(context.bot_user_id), bot_id=context.bot_id)
+    decision = decide(event, bot=bot, answer_bots=services.settings.bot_answer_other_bots)
+    if decision is Decision.IGNORE:
+        return
+    team_id = str(context.team_id or event.get("team") or "")
+    thread = thread_of(event, team_id)
+    db = services.db
+    if decision is Decision.IF_BOT_THREAD and not await threads.is_member(
+        db, team_id, thread.channel_id, thread.thread_ts
+    ):
+        return
+    if not await threads.claim(db, f"{team_id}:{thread.channel_id}:{event['ts']}"):
+        return
+    await threads.join(db, team_id, thread.channel_id, thread.thread_ts)
+    request = TurnRequest(thread, context.enterprise_id, event.get("user"), dict(event))
+    try:
+        await run_turn(services, client, bot, request)
+    except Exception:
+        log.exception("turn failed in %s", thread.key)
+        await post_notice(
+            client, channel=thread.channel_id, thread_ts=thread.thread_ts, text=UNEXPECTED, kind="crash"
+        )

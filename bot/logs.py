@@ -1,0 +1,50 @@
+"""Logging set-up: text or JSON lines, and no message text from Bolt's signature check."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import UTC, datetime
+
+_BOLT_VERIFICATION_LOGGER = "slack_bolt.AsyncRequestVerification"
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False)
+
+
+class _RedactSignatureFailures(logging.Filter):
+    """Bolt logs the whole request body (user message text) on a bad signature; keep the fact only."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if str(record.msg).startswith("Invalid request signature"):
+            record.msg, record.args = "Refused a request with an invalid Slack signature", ()
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
+
+
+def configure(level: str = "INFO", fmt: str = "text") -> None:
+    handler = logging.StreamHandler()
+    if fmt == "json":
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    protect_bolt_logger()
+
+
+def protect_bolt_logger() -> None:
+    logger = logging.getLogger(_BOLT_VERIFICATION_LOGGER)
+    if not any(isinstance(f, _RedactSignatureFailures) for f in logger.filters):
+        logger.addFilter(_RedactSignatureFailures())

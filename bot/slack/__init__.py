@@ -1,0 +1,1 @@
+"""The Slack edge: listeners, thread history, names, the reply writer."""

@@ -1,0 +1,21 @@
+"""Event listeners. Every event type the manifest subscribes to has one, so Bolt never
+answers Slack with a 404 (which Slack counts as a failed delivery)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.intake import take_message
+from bot.services import Services
+
+
+def register(app: AsyncApp, services: Services) -> None:
+    async def on_message(event: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient) -> None:
+        await take_message(services, event, context, client)
+
+    app.event("app_mention")(on_message)
+    app.event("message")(on_message)

@@ -1,0 +1,32 @@
+"""The bot's own notices in a thread (errors, cut answers …), tagged so history skips them."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.conversation import NOTICE_EVENT_TYPE
+
+log = logging.getLogger(__name__)
+
+
+async def post_notice(
+    client: AsyncWebClient, *, channel: str, thread_ts: str, text: str, kind: str
+) -> str | None:
+    """Post a short context-styled note; returns its ts, or None when Slack refused it."""
+    blocks: list[dict[str, Any]] = [{"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}]
+    try:
+        response = await client.chat_postMessage(
+            channel=channel,
+            thread_ts=thread_ts,
+            text=text,
+            blocks=blocks,
+            metadata={"event_type": NOTICE_EVENT_TYPE, "event_payload": {"kind": kind}},
+        )
+    except SlackApiError as exc:
+        log.error("could not post a %s notice: %s", kind, exc.response.get("error"))
+        return None
+    return str(response["ts"])

@@ -1,0 +1,5 @@
+"""The bot's database: settings, usage and bookkeeping, never message text."""
+
+from bot.store.db import Database
+
+__all__ = ["Database"]
