@@ -8,7 +8,7 @@ import json
 import sys
 from collections.abc import Sequence
 from dataclasses import asdict
-from datetime import datetime
+from datetime import UTC, datetime
 
 from bot.config import ConfigError, load_settings
 from bot.logs import configure
@@ -54,7 +54,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def _date(value: str) -> datetime:
     try:
-        return datetime.strptime(value, "%Y-%m-%d")
+        return datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=UTC)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{value!r} is not a date like 2026-01-31") from None
 

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import URL, event, make_url
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlmodel import SQLModel
@@ -17,7 +17,8 @@ from bot.store import models  # noqa: F401  (registers the tables)
 class Database:
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = url
-        self.engine: AsyncEngine = create_async_engine(url, echo=echo, **_engine_options(url))
+        parsed, options = _engine_options(url)
+        self.engine: AsyncEngine = create_async_engine(parsed, echo=echo, **options)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
@@ -51,10 +52,18 @@ class Database:
         await self.engine.dispose()
 
 
-def _engine_options(url: str) -> dict[str, Any]:
-    if url.startswith("sqlite"):
-        return {"connect_args": {"timeout": 30}}
-    return {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 10}
+def _engine_options(url: str) -> tuple[URL, dict[str, Any]]:
+    """Engine options per backend. A PostgreSQL `?search_path=` picks the schema (asyncpg has no
+    URL parameter for it), so one database can hold several deployments or test runs."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return parsed, {"connect_args": {"timeout": 30}}
+    options: dict[str, Any] = {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 10}
+    search_path = parsed.query.get("search_path")
+    if search_path:
+        parsed = parsed.difference_update_query(["search_path"])
+        options["connect_args"] = {"server_settings": {"search_path": str(search_path)}}
+    return parsed, options
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

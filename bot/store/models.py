@@ -1,4 +1,4 @@
-"""Tables. Timestamps are naive UTC so SQLite and PostgreSQL compare them the same way."""
+"""Tables. Timestamps are timezone-aware UTC."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from sqlmodel import Field, SQLModel
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
+    return datetime.now(UTC)
 
 
 class UsageRecord(SQLModel, table=True):

@@ -32,7 +32,13 @@ def test_roles_alternate_and_speakers_are_named() -> None:
 
 
 def test_consecutive_same_role_turns_merge() -> None:
-    thread = [user("1", "hi"), user("2", "hello", who="U2"), bot("3", "part one"), bot("4", "part two"), user("5", "ok")]
+    thread = [
+        user("1", "hi"),
+        user("2", "hello", who="U2"),
+        bot("3", "part one"),
+        bot("4", "part two"),
+        user("5", "ok"),
+    ]
     messages = build_messages(thread, bot=BOT, names=NAMES)
     assert [m["role"] for m in messages] == ["user", "assistant", "user"]
     assert texts(messages[0]) == ["Alice: hi", "Bob: hello"]
@@ -45,7 +51,9 @@ def test_bot_recognised_by_bot_id_alone() -> None:
 
 
 def test_notices_and_non_message_subtypes_are_left_out() -> None:
-    notice = bot("2", "⚠️ Claude is overloaded", metadata={"event_type": NOTICE_EVENT_TYPE, "event_payload": {}})
+    notice = bot(
+        "2", "⚠️ Claude is overloaded", metadata={"event_type": NOTICE_EVENT_TYPE, "event_payload": {}}
+    )
     joined = user("3", "<@U2> has joined the channel", subtype="channel_join")
     thread = [user("1", "q"), notice, joined, user("4", "again?")]
     messages = build_messages(thread, bot=BOT, names=NAMES)
@@ -79,14 +87,22 @@ def test_empty_mention_still_gives_claude_a_non_empty_turn() -> None:
 
 def test_attachments_follow_their_message_text() -> None:
     image = {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "AA=="}}
-    messages = build_messages([user("1", ""), user("2", "what is this?")], bot=BOT, names=NAMES, attachments={"1": [image]})
+    messages = build_messages(
+        [user("1", ""), user("2", "what is this?")], bot=BOT, names=NAMES, attachments={"1": [image]}
+    )
     assert messages[0]["content"][0] == {"type": "text", "text": "Alice:"}
     assert messages[0]["content"][1] is image
     assert texts(messages[0])[-1] == "Alice: what is this?"
 
 
 def test_other_bots_speak_as_users_with_their_name() -> None:
-    other = {"ts": "2", "bot_id": "BOTHER", "subtype": "bot_message", "username": "Deploybot", "text": "deployed v2"}
+    other = {
+        "ts": "2",
+        "bot_id": "BOTHER",
+        "subtype": "bot_message",
+        "username": "Deploybot",
+        "text": "deployed v2",
+    }
     messages = build_messages([user("1", "status?"), other], bot=BOT, names=NAMES)
     assert texts(messages[0]) == ["Alice: status?", "Deploybot: deployed v2"]
 

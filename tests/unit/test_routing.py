@@ -5,7 +5,9 @@ BOT = BotIdentity("UBOT", "BBOT")
 
 
 def d(event: dict, answer_bots: bool = False) -> Decision:
-    return decide({"type": "message", "ts": "1.0", "channel": "C1", **event}, bot=BOT, answer_bots=answer_bots)
+    return decide(
+        {"type": "message", "ts": "1.0", "channel": "C1", **event}, bot=BOT, answer_bots=answer_bots
+    )
 
 
 def test_mentions_and_dms_are_answered() -> None:
@@ -15,7 +17,10 @@ def test_mentions_and_dms_are_answered() -> None:
 
 
 def test_thread_replies_depend_on_membership_and_chatter_is_ignored() -> None:
-    assert d({"user": "U1", "text": "more", "thread_ts": "0.5", "channel_type": "channel"}) is Decision.IF_BOT_THREAD
+    assert (
+        d({"user": "U1", "text": "more", "thread_ts": "0.5", "channel_type": "channel"})
+        is Decision.IF_BOT_THREAD
+    )
     assert d({"user": "U1", "text": "lunch?", "channel_type": "channel"}) is Decision.IGNORE
 
 

@@ -16,7 +16,7 @@ def test_cut_at_paragraph_boundary_and_lossless() -> None:
 
 
 def test_falls_back_to_line_then_word_boundaries() -> None:
-    lines = "\n".join("line number %03d" % i for i in range(100))
+    lines = "\n".join(f"line number {i:03d}" for i in range(100))
     chunks = split_message(lines, 200)
     assert "".join(chunks) == lines
     assert all(c.endswith("\n") for c in chunks[:-1])

@@ -1,0 +1,384 @@
+"""The fake Slack, driven by the real slack_sdk client, a real Bolt app and the real Socket Mode client.
+
+If the fake drifts from what the SDKs send and expect, these fail before the bot's tests mislead.
+"""
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp import web
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
+from slack_sdk.web.async_client import AsyncWebClient
+
+from tests.fakes.slack import FakeSlack
+
+pytestmark = pytest.mark.asyncio
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeSlack]:
+    async with FakeSlack() as slack:
+        slack.add_user("U1", "alice", display_name="Alice", real_name="Alice Liddell")
+        slack.add_channel("C1", "general")
+        slack.add_channel("D1", is_im=True, user="U1")
+        yield slack
+
+
+@pytest.fixture
+def client(fake: FakeSlack) -> AsyncWebClient:
+    return AsyncWebClient(token=fake.bot_token, base_url=fake.api_url)
+
+
+async def slack_error(call: Any) -> SlackApiError:
+    with pytest.raises(SlackApiError) as raised:
+        await call
+    return raised.value
+
+
+@dataclass
+class Bot:
+    """A tiny real Bolt app served over HTTP, recording what reached its listeners."""
+
+    app: AsyncApp
+    url: str
+    events: list[dict[str, Any]] = field(default_factory=list)
+
+
+@pytest.fixture
+async def bot(fake: FakeSlack) -> AsyncIterator[Bot]:
+    app = AsyncApp(
+        client=AsyncWebClient(token=fake.bot_token, base_url=fake.api_url), signing_secret=fake.signing_secret
+    )
+    runner = web.AppRunner(app.web_app(), access_log=None, shutdown_timeout=1.0)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    port = runner.addresses[0][1]
+    recorded = Bot(app, f"http://127.0.0.1:{port}/slack/events")
+
+    @app.event("app_mention")
+    async def on_mention(event: dict[str, Any]) -> None:
+        recorded.events.append(event)
+
+    @app.event("message")
+    async def on_message(event: dict[str, Any]) -> None:
+        recorded.events.append(event)
+
+    @app.command("/claude")
+    async def on_command(ack: Any, command: dict[str, Any]) -> None:
+        await ack(f"you said: {command['text']}")
+
+    @app.action("stop")
+    async def on_stop(ack: Any, respond: Any) -> None:
+        await ack()
+        await respond(text="stopped", replace_original=True)
+
+    yield recorded
+    await runner.cleanup()
+
+
+async def test_auth_and_tokens(fake: FakeSlack, client: AsyncWebClient) -> None:
+    me = await client.auth_test()
+    assert (me["team_id"], me["user_id"], me["bot_id"], me["user"]) == ("T0TEAM", "UBOT", "BBOT", "claude")
+    assert me["url"] == "https://acme.slack.com/"
+    wrong = AsyncWebClient(token="xoxb-wrong", base_url=fake.api_url)
+    assert (await slack_error(wrong.auth_test())).response["error"] == "invalid_auth"
+    assert (await slack_error(client.api_call("chat.nonsense"))).response["error"] == "unknown_method"
+    opened = await client.apps_connections_open(app_token=fake.app_token)
+    assert opened["url"].startswith(fake.url.replace("http://", "ws://") + "socket?")
+    misused = await slack_error(client.apps_connections_open(app_token=fake.bot_token))
+    assert misused.response["error"] == "not_allowed_token_type"
+
+
+async def test_params_are_read_from_query_form_and_json(fake: FakeSlack, client: AsyncWebClient) -> None:
+    parent = fake.post_message("C1", "U1", "question")
+    fake.post_message("C1", "U1", "more", thread_ts=parent["ts"])
+    args = {"channel": "C1", "ts": parent["ts"]}
+    for carrier in ({"params": args}, {"data": args}, {"json": args}):
+        answer = await client.api_call("conversations.replies", **carrier)
+        assert [m["text"] for m in answer["messages"]] == ["question", "more"]
+    # slack_sdk itself sends conversations.replies as a query string.
+    await client.conversations_replies(channel="C1", ts=parent["ts"], limit=5)
+    assert fake.calls[-1].params == {"channel": "C1", "ts": parent["ts"], "limit": "5"}
+
+
+async def test_post_update_and_paginated_replies(fake: FakeSlack, client: AsyncWebClient) -> None:
+    parent = fake.post_message("C1", "U1", "question")
+    metadata = {"event_type": "claude_reply", "event_payload": {"turn": 1}}
+    first = await client.chat_postMessage(channel="C1", thread_ts=parent["ts"], text="a", metadata=metadata)
+    assert first["message"]["bot_id"] == "BBOT" and first["message"]["thread_ts"] == parent["ts"]
+    for text in ("b", "c", "d"):
+        await client.chat_postMessage(channel="C1", thread_ts=parent["ts"], text=text)
+    await client.chat_update(channel="C1", ts=first["ts"], text="a, edited")
+
+    pages: list[list[str]] = []
+    cursor = None
+    while True:
+        page = await client.conversations_replies(channel="C1", ts=parent["ts"], limit=2, cursor=cursor)
+        pages.append([m["text"] for m in page["messages"]])
+        assert all("metadata" not in m for m in page["messages"])
+        cursor = page["response_metadata"]["next_cursor"]
+        assert page["has_more"] == bool(cursor)
+        if not cursor:
+            break
+    assert pages == [["question", "a, edited"], ["b", "c"], ["d"]]
+
+    full = await client.conversations_replies(channel="C1", ts=first["ts"], include_all_metadata=True)
+    head, reply = full["messages"][:2]
+    assert (head["reply_count"], head["reply_users"], head["thread_ts"]) == (4, ["UBOT"], parent["ts"])
+    assert reply["metadata"] == metadata and reply["edited"]["user"] == "UBOT"
+    assert fake.edits("C1", first["ts"]) == ["a, edited"]
+    assert [m["text"] for m in fake.bot_messages("C1", parent["ts"])] == ["a, edited", "b", "c", "d"]
+    timestamps = [m["ts"] for m in fake.thread("C1", parent["ts"])]
+    assert timestamps == sorted(timestamps, key=float) and len(set(timestamps)) == 5
+
+    lonely = fake.post_message("C1", "U1", "no replies")
+    assert [
+        m["text"] for m in (await client.conversations_replies(channel="C1", ts=lonely["ts"]))["messages"]
+    ] == ["no replies"]
+    missing = await slack_error(client.conversations_replies(channel="C1", ts="1.000001"))
+    assert missing.response["error"] == "thread_not_found"
+    nowhere = await slack_error(client.conversations_replies(channel="C404", ts=parent["ts"]))
+    assert nowhere.response["error"] == "channel_not_found"
+
+
+@pytest.mark.filterwarnings("ignore:The top-level `text` argument is missing:UserWarning")
+async def test_message_checks(fake: FakeSlack, client: AsyncWebClient) -> None:
+    async def error(**kwargs: Any) -> str:
+        return (await slack_error(client.chat_postMessage(**kwargs))).response["error"]
+
+    assert await error(channel="C1") == "no_text"
+    assert await error(channel="C1", text="a", markdown_text="b") == "invalid_arguments"
+    assert await error(channel="C1", markdown_text="x" * 12_001) == "msg_too_long"
+    assert await error(channel="C1", text="x" * 40_001) == "msg_too_long"
+    assert await error(channel="C1", blocks=[{"type": "divider"}] * 51) == "invalid_blocks"
+    assert await error(channel="C404", text="hi") == "channel_not_found"
+    posted = await client.chat_postMessage(channel="C1", markdown_text="x" * 12_000)
+    assert fake.messages("C1")[-1]["text"] == "x" * 12_000 and posted["ok"]
+
+    theirs = fake.post_message("C1", "U1", "mine")
+    refused = await slack_error(client.chat_update(channel="C1", ts=theirs["ts"], text="hijack"))
+    assert refused.response["error"] == "cant_update_message"
+    gone = await slack_error(client.chat_update(channel="C1", ts="1.000001", text="?"))
+    assert gone.response["error"] == "message_not_found"
+
+
+async def test_delete_leaves_a_tombstone_on_a_thread_parent(fake: FakeSlack, client: AsyncWebClient) -> None:
+    parent = await client.chat_postMessage(channel="C1", text="parent")
+    reply = await client.chat_postMessage(channel="C1", text="reply", thread_ts=parent["ts"])
+    await client.chat_delete(channel="C1", ts=reply["ts"])
+    assert [m["text"] for m in fake.thread("C1", parent["ts"])] == ["parent"]
+    again = await client.chat_postMessage(channel="C1", text="reply 2", thread_ts=parent["ts"])
+    await client.chat_delete(channel="C1", ts=parent["ts"])
+    assert [m.get("subtype") for m in fake.thread("C1", parent["ts"])] == ["tombstone", None]
+    assert fake.thread("C1", parent["ts"])[1]["ts"] == again["ts"]
+
+
+async def test_rate_limit_answers_429_with_retry_after(fake: FakeSlack, client: AsyncWebClient) -> None:
+    fake.rate_limits["chat.update"] = 2
+    posted = await client.chat_postMessage(channel="C1", text="x")
+    for text in ("y", "z"):
+        await client.chat_update(channel="C1", ts=posted["ts"], text=text)
+    limited = await slack_error(client.chat_update(channel="C1", ts=posted["ts"], text="over"))
+    assert limited.response.status_code == 429 and limited.response["error"] == "ratelimited"
+    assert 1 <= int(limited.response.headers["Retry-After"]) <= 60
+    assert (fake.rate_limited, fake.rate_limited_by_method["chat.update"]) == (1, 1)
+    assert fake.messages("C1")[-1]["text"] == "z"
+    await client.chat_postMessage(channel="C1", text="other methods are not limited")
+
+
+async def test_retry_handler_recovers_from_429(fake: FakeSlack) -> None:
+    fake.rate_window = 1.0
+    fake.rate_limits["users.info"] = 1
+    patient = AsyncWebClient(
+        token=fake.bot_token,
+        base_url=fake.api_url,
+        retry_handlers=[AsyncRateLimitErrorRetryHandler(max_retry_count=2)],
+    )
+    await patient.users_info(user="U1")
+    answer = await patient.users_info(user="U1")
+    assert answer["user"]["profile"]["display_name"] == "Alice"
+    assert [c.status for c in fake.calls_to("users.info")] == [200, 429, 200]
+
+
+async def test_streaming(fake: FakeSlack, client: AsyncWebClient) -> None:
+    parent = fake.post_message("C1", "U1", "<@UBOT> tell me")
+    missing = await slack_error(
+        client.chat_startStream(channel="C1", thread_ts=parent["ts"], markdown_text="x")
+    )
+    assert missing.response["error"] == "missing_recipient_user_id"
+    recipient = {"recipient_user_id": "U1", "recipient_team_id": fake.team_id}
+    started = await client.chat_startStream(
+        channel="C1", thread_ts=parent["ts"], markdown_text="Hel", **recipient
+    )
+    await client.chat_appendStream(
+        channel="C1", ts=started["ts"], chunks=[{"type": "markdown_text", "text": "lo"}]
+    )
+    await client.chat_appendStream(channel="C1", ts=started["ts"], markdown_text=" world")
+    assert fake.is_streaming("C1", started["ts"])
+    assert fake.thread("C1", parent["ts"])[-1]["text"] == "Hello world"
+    metadata = {"event_type": "claude_reply", "event_payload": {"done": True}}
+    await client.chat_stopStream(channel="C1", ts=started["ts"], markdown_text="!", metadata=metadata)
+    reply = fake.thread("C1", parent["ts"])[-1]
+    assert (reply["text"], reply["metadata"], reply["user"]) == ("Hello world!", metadata, "UBOT")
+    late = await slack_error(client.chat_appendStream(channel="C1", ts=started["ts"], markdown_text="more"))
+    assert late.response["error"] == "message_not_in_streaming_state"
+    assert FakeSlack.param(fake.calls_to("chat.stopStream")[0], "metadata") == metadata
+
+    # slack_sdk's own streamer, in a DM (no recipient needed there).
+    dm = fake.post_message("D1", "U1", "hi")
+    streamer = await client.chat_stream(channel="D1", thread_ts=dm["ts"], buffer_size=1)
+    await streamer.append(markdown_text="streamed ")
+    await streamer.stop(markdown_text="reply")
+    assert fake.thread("D1", dm["ts"])[-1]["text"] == "streamed reply"
+
+    fake.stream_lifetime = 0
+    expired = await client.chat_startStream(channel="D1", thread_ts=dm["ts"], markdown_text="a")
+    stale = await slack_error(client.chat_appendStream(channel="D1", ts=expired["ts"], markdown_text="b"))
+    assert stale.response["error"] == "message_not_in_streaming_state"
+    await client.chat_update(channel="D1", ts=expired["ts"], text="a, finished by chat.update")
+
+    fake.stream_mode = "unsupported"
+    unsupported = await slack_error(
+        client.chat_startStream(channel="D1", thread_ts=dm["ts"], markdown_text="a")
+    )
+    assert unsupported.response["error"] == "unknown_method"
+
+
+async def test_users_channels_status_views(fake: FakeSlack, client: AsyncWebClient) -> None:
+    user = (await client.users_info(user="U1"))["user"]
+    assert (user["name"], user["profile"]["display_name"], user["profile"]["real_name"]) == (
+        "alice",
+        "Alice",
+        "Alice Liddell",
+    )
+    assert (await slack_error(client.users_info(user="U404"))).response["error"] == "user_not_found"
+    dm = (await client.conversations_info(channel="D1"))["channel"]
+    assert (dm["is_im"], dm["user"]) == (True, "U1")
+    await client.assistant_threads_setStatus(channel_id="C1", thread_ts="1.000001", status="is thinking…")
+    assert fake.statuses[-1]["status"] == "is thinking…"
+    view = await client.views_publish(user_id="U1", view={"type": "home", "blocks": []})
+    assert fake.views["U1"]["id"] == view["view"]["id"]
+    refused = await slack_error(client.views_open(trigger_id="made-up", view={"type": "modal", "blocks": []}))
+    assert refused.response["error"] == "invalid_trigger_id"
+    await client.chat_postEphemeral(channel="C1", user="U1", text="only you")
+    assert fake.ephemeral[-1]["text"] == "only you"
+
+
+async def test_file_downloads(fake: FakeSlack, client: AsyncWebClient) -> None:
+    file = fake.add_file(b"hello", "note one.txt", mimetype="text/plain", filetype="text")
+    assert file["url_private"].startswith(fake.url) and file["size"] == 5
+    assert (await client.files_info(file=file["id"]))["file"]["name"] == "note one.txt"
+    bearer = {"Authorization": f"Bearer {fake.bot_token}"}
+    async with aiohttp.ClientSession() as http:
+        async with http.get(file["url_private"], headers=bearer) as response:
+            assert (response.status, response.content_type, await response.read()) == (
+                200,
+                "text/plain",
+                b"hello",
+            )
+        async with http.get(file["url_private_download"], headers=bearer) as response:
+            assert await response.read() == b"hello"
+        async with http.get(file["url_private"]) as response:
+            assert response.status == 200 and response.content_type == "text/html"
+            assert "Sign in to Slack" in await response.text()
+        fake.file_mode = "login_page"
+        async with http.get(file["url_private"], headers=bearer) as response:
+            assert response.content_type == "text/html"
+        fake.redirect_file(file["id"], "https://elsewhere.example/file")
+        async with http.get(file["url_private"], headers=bearer, allow_redirects=False) as response:
+            assert (response.status, response.headers["Location"]) == (302, "https://elsewhere.example/file")
+    assert fake.file_downloads == [
+        (file["id"], bearer["Authorization"]),
+        (file["id"], bearer["Authorization"]),
+        (file["id"], None),
+        (file["id"], bearer["Authorization"]),
+        (file["id"], bearer["Authorization"]),
+    ]
+
+
+@pytest.mark.filterwarnings("ignore:BasicAuth is deprecated:DeprecationWarning")
+async def test_oauth_install(fake: FakeSlack) -> None:
+    fake.oauth_codes["other-code"] = "T0OTHER"
+    anonymous = AsyncWebClient(base_url=fake.api_url)
+    installed = await anonymous.oauth_v2_access(
+        client_id=fake.client_id, client_secret=fake.client_secret, code="other-code"
+    )
+    assert (installed["team"]["id"], installed["token_type"], installed["bot_user_id"]) == (
+        "T0OTHER",
+        "bot",
+        "UBOT",
+    )
+    me = await AsyncWebClient(token=installed["access_token"], base_url=fake.api_url).auth_test()
+    assert me["team_id"] == "T0OTHER"
+    reused = await slack_error(
+        anonymous.oauth_v2_access(
+            client_id=fake.client_id, client_secret=fake.client_secret, code="other-code"
+        )
+    )
+    assert reused.response["error"] == "invalid_code"
+
+
+async def test_signed_events_reach_bolt(fake: FakeSlack, bot: Bot) -> None:
+    said = await fake.user_says(bot.url, "C1", "U1", f"<@{fake.bot_user_id}> hello")
+    await fake.wait_for(lambda: len(bot.events) == 2)
+    mention, message = bot.events
+    assert (mention["type"], mention["ts"], mention["channel"]) == ("app_mention", said["ts"], "C1")
+    assert (message["type"], message["channel_type"]) == ("message", "channel")
+    assert [d.status for d in fake.deliveries] == [200, 200]
+
+    await fake.user_says(bot.url, "D1", "U1", f"<@{fake.bot_user_id}> in a DM")
+    await fake.wait_for(lambda: len(bot.events) == 3)
+    assert (bot.events[-1]["type"], bot.events[-1]["channel_type"]) == ("message", "im")
+
+    file = fake.add_file(b"\x89PNG", "shot.png", mimetype="image/png", filetype="png")
+    await fake.user_says(bot.url, "C1", "U1", "look", thread_ts=said["ts"], files=[file])
+    await fake.wait_for(lambda: len(bot.events) == 4)
+    assert (bot.events[-1]["subtype"], bot.events[-1]["thread_ts"]) == ("file_share", said["ts"])
+    assert bot.events[-1]["files"][0]["url_private"] == file["url_private"]
+
+    status, _ = await fake.send_event(bot.url, {"type": "app_mention"}, bad_signature=True)
+    assert status == 401
+    status, _ = await fake.send_event(bot.url, {"type": "app_mention"}, timestamp=1_000_000_000)
+    assert status == 401
+    assert len(bot.events) == 4
+
+
+async def test_slash_command_and_button(fake: FakeSlack, client: AsyncWebClient, bot: Bot) -> None:
+    assert await fake.slash_command(bot.url, "usage") == (200, "you said: usage")
+    posted = await client.chat_postMessage(channel="C1", text="working…")
+    status, _ = await fake.block_action(
+        bot.url, user="U1", channel="C1", message_ts=posted["ts"], action_id="stop"
+    )
+    assert status == 200
+    await fake.wait_for(lambda: fake.ephemeral)
+    assert fake.ephemeral[-1]["text"] == "stopped" and fake.ephemeral[-1]["source"] == "response_url"
+    assert fake.messages("C1")[-1]["text"] == "stopped"
+
+
+async def test_socket_mode(fake: FakeSlack, bot: Bot) -> None:
+    handler = AsyncSocketModeHandler(bot.app, fake.app_token)
+    await handler.connect_async()
+    try:
+        await fake.wait_for(fake.socket_connected)
+        said = await fake.socket_user_says("C1", "U1", f"<@{fake.bot_user_id}> over the socket")
+        await fake.wait_for(lambda: len(bot.events) == 2)
+        assert [e["type"] for e in bot.events] == ["app_mention", "message"]
+        assert bot.events[0]["ts"] == said["ts"]
+        assert [(d.kind, d.status) for d in fake.deliveries] == [("socket", 200), ("socket", 200)]
+        command = {
+            "command": "/claude",
+            "text": "help",
+            "user_id": "U1",
+            "channel_id": "C1",
+            "team_id": fake.team_id,
+        }
+        assert await fake.socket_send(command, type_="slash_commands") == {"text": "you said: help"}
+    finally:
+        await handler.close_async()
+    assert [c.ok for c in fake.calls_to("apps.connections.open")] == [True]
