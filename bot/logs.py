@@ -6,7 +6,7 @@ import json
 import logging
 from datetime import UTC, datetime
 
-_BOLT_VERIFICATION_LOGGER = "slack_bolt.AsyncRequestVerification"
+_BOLT_VERIFICATION_LOGGERS = ("slack_bolt.RequestVerification", "slack_bolt.AsyncRequestVerification")
 
 
 class JsonFormatter(logging.Formatter):
@@ -45,6 +45,7 @@ def configure(level: str = "INFO", fmt: str = "text") -> None:
 
 
 def protect_bolt_logger() -> None:
-    logger = logging.getLogger(_BOLT_VERIFICATION_LOGGER)
-    if not any(isinstance(f, _RedactSignatureFailures) for f in logger.filters):
-        logger.addFilter(_RedactSignatureFailures())
+    for name in _BOLT_VERIFICATION_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, _RedactSignatureFailures) for f in logger.filters):
+            logger.addFilter(_RedactSignatureFailures())

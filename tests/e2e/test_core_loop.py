@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import sys
 
@@ -12,6 +13,7 @@ import pytest
 from bot.conversation import NOTICE_EVENT_TYPE
 from bot.store import prompts
 from tests.conftest import Harness
+from tests.fakes.claude import Fault, Reply
 
 ANSWER = (
     "Here is what that error means.\n\n"
@@ -281,3 +283,32 @@ async def test_core_loop_on_postgresql(harness: Harness) -> None:
     assert row.output_tokens > 0
     assert bot_replies(harness, "C1", mention["ts"])[0]["text"] == "pg answer"
     assert harness.db.dialect == "postgresql"
+
+
+async def test_failed_stream_keeps_partial_text_notes_it_and_records_tokens(harness: Harness) -> None:
+    harness.claude.script(
+        Reply("partial answer that goes on and on", fault=Fault("error_event", after_deltas=4))
+    )
+    mention = await harness.slack.user_says(harness.url, "C1", "U1", "<@UBOT> try")
+    [row] = await harness.wait_for_turns(1)
+    assert bot_replies(harness, "C1", mention["ts"])[0]["text"] == "partial answer that goes on and on"[:16]
+    [note] = notices(harness, "C1", mention["ts"])
+    assert "overloaded" in note["text"] and "incomplete" in note["text"]
+    assert row.error_kind == "overloaded"
+    assert row.input_tokens + row.cache_creation_input_tokens > 0 and row.request_id
+
+
+async def test_thread_text_is_never_logged_on_a_forged_request(make_harness, caplog) -> None:
+    caplog.set_level(logging.DEBUG)
+    harness = await make_harness()
+    event = {
+        "type": "app_mention",
+        "channel": "C1",
+        "user": "U1",
+        "text": "<@UBOT> secret plans",
+        "ts": "9.1",
+    }
+    await harness.slack.send_event(harness.url, event, bad_signature=True)
+    logged = [r.getMessage() for r in caplog.records if r.levelno >= logging.INFO]
+    assert not [m for m in logged if "secret plans" in m]
+    assert any("invalid Slack signature" in m for m in logged)

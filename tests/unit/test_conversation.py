@@ -110,3 +110,11 @@ def test_other_bots_speak_as_users_with_their_name() -> None:
 def test_mentioned_user_ids_covers_speakers_and_mentions() -> None:
     thread = [user("1", "hi <@U2> and <@U3|carol>"), bot("2", "hey <@U1>")]
     assert mentioned_user_ids(thread) == {"U1", "U2", "U3"}
+
+
+def test_trigger_missing_from_history_is_added_in_order() -> None:
+    from bot.slack.history import with_trigger
+
+    thread = [user("1.0", "a"), user("3.0", "c")]
+    assert [m["ts"] for m in with_trigger(thread, user("2.0", "b"))] == ["1.0", "2.0", "3.0"]
+    assert with_trigger(thread, user("3.0", "c")) is thread
