@@ -16,6 +16,8 @@ from bot.logs import protect_bolt_logger
 from bot.services import Services
 from bot.slack.client import make_web_client
 from bot.slack.listeners import register
+from bot.slack.ratebudget import Budgets
+from bot.slack.reply import NativeSupport
 from bot.slack.users import UserDirectory
 from bot.store import Database
 
@@ -35,8 +37,16 @@ async def runtime(settings: Settings) -> AsyncIterator[Runtime]:
     claude = make_claude_client(settings)
     async with aiohttp.ClientSession() as session:
         token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
-        client = make_web_client(token, settings.slack_api_url, session)
-        services = Services(settings, db, claude, UserDirectory(settings.user_name_cache_seconds))
+        budgets = Budgets(settings.slack_rate_limits)
+        client = make_web_client(token, settings.slack_api_url, session, budgets)
+        services = Services(
+            settings,
+            db,
+            claude,
+            UserDirectory(settings.user_name_cache_seconds),
+            budgets,
+            NativeSupport(settings.slack_stream_mode),
+        )
         try:
             yield Runtime(build_app(settings, client, services), services, client)
         finally:

@@ -6,6 +6,7 @@ see it is someone setting the bot up, not someone reading a traceback.
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -15,6 +16,26 @@ DEFAULT_SYSTEM_PROMPT = (
     "Be helpful, accurate and direct. When you are not sure, say so. Prefer short answers "
     "with the key point first; use lists and code blocks where they help."
 )
+
+
+class StreamMode(StrEnum):
+    """How a growing answer reaches Slack: native streaming, message edits, or native with fallback."""
+
+    AUTO = "auto"
+    NATIVE = "native"
+    EDIT = "edit"
+
+
+DEFAULT_RATE_LIMITS = {
+    "chat.postMessage": 50,
+    "chat.update": 45,
+    "chat.delete": 45,
+    "chat.startStream": 45,
+    "chat.appendStream": 90,
+    "chat.stopStream": 45,
+    "assistant.threads.setStatus": 500,
+}
+"""Calls per minute per workspace the bot allows itself: a margin under Slack's tiers."""
 
 
 class ConfigError(Exception):
@@ -46,6 +67,9 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = "text"
 
     bot_answer_other_bots: bool = False
+    slack_stream_mode: StreamMode = StreamMode.AUTO
+    slack_rate_limits: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_RATE_LIMITS))
+    slack_stop_button: bool = True
     slack_update_interval: float = Field(default=1.0, ge=0.05)
     slack_message_chars: int = Field(default=12_000, ge=500, le=12_000)
     user_name_cache_seconds: float = Field(default=3600.0, ge=0)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+from dataclasses import dataclass, field
 
 import anthropic
 
 from bot.config import Settings
+from bot.slack.ratebudget import Budgets
+from bot.slack.reply import NativeSupport
 from bot.slack.users import UserDirectory
 from bot.store import Database
 
@@ -17,3 +20,7 @@ class Services:
     db: Database
     claude: anthropic.AsyncAnthropic
     users: UserDirectory
+    budgets: Budgets
+    native: NativeSupport
+    stops: dict[str, asyncio.Event] = field(default_factory=dict)
+    """Replies being written in this process, by the value of their Stop button."""

@@ -25,37 +25,57 @@ class _Block:
     body_start: int
 
 
+@dataclass(frozen=True)
+class Cut:
+    """Where a too-long text ends its message."""
+
+    consumed: int
+    """Characters of the text that go into this message."""
+    closing: str = ""
+    """Appended to this message: closes a code block cut in two."""
+    reopen: str = ""
+    """Prepended to the rest: reopens that code block, with its language."""
+
+
 def split_message(text: str, limit: int) -> list[str]:
-    if limit <= _FENCE_ROOM * 4:
-        raise ValueError("limit too small to split code blocks")
     chunks: list[str] = []
     rest = text
-    while len(rest) > limit:
-        window = limit - _FENCE_ROOM
-        blocks = _code_blocks(rest[: limit + 1])
-        cut = _boundary(rest, window, blocks)
-        if cut is not None:
-            chunks.append(rest[:cut])
-            rest = rest[cut:]
-            continue
-        block = next((b for b in blocks if b.start < window < b.end), None)
-        if block is None:
-            chunks.append(rest[:window])
-            rest = rest[window:]
-            continue
-        newline = rest.rfind("\n", block.body_start, window)
-        cut = newline + 1 if newline >= block.body_start else window
-        head = rest[:cut]
-        chunks.append(head + ("" if head.endswith("\n") else "\n") + block.fence)
-        rest = f"{block.fence}{block.info}\n{rest[cut:]}"
+    while (cut := cut_once(rest, limit)) is not None:
+        chunks.append(rest[: cut.consumed] + cut.closing)
+        rest = cut.reopen + rest[cut.consumed :]
     chunks.append(rest)
     return chunks
 
 
-def _boundary(text: str, window: int, blocks: list[_Block]) -> int | None:
+def cut_once(text: str, limit: int, *, not_before: int = 0) -> Cut | None:
+    """The first cut of `text`, or None when it fits in one message.
+
+    `not_before` keeps the cut at or after that many characters, for a message whose start
+    was already streamed to Slack and cannot be taken back.
+    """
+    if limit <= _FENCE_ROOM * 4:
+        raise ValueError("limit too small to split code blocks")
+    if len(text) <= limit:
+        return None
+    window = limit - _FENCE_ROOM
+    floor = min(max(not_before, 1), window)
+    blocks = _code_blocks(text[: limit + 1])
+    cut = _boundary(text, floor, window, blocks)
+    if cut is not None:
+        return Cut(cut)
+    block = next((b for b in blocks if b.start < window < b.end), None)
+    if block is None:
+        return Cut(window)
+    newline = text.rfind("\n", max(block.body_start, floor - 1), window)
+    cut = newline + 1 if newline >= block.body_start and newline + 1 >= floor else window
+    closing = ("" if text[:cut].endswith("\n") else "\n") + block.fence
+    return Cut(cut, closing, f"{block.fence}{block.info}\n")
+
+
+def _boundary(text: str, floor: int, window: int, blocks: list[_Block]) -> int | None:
     for separator in ("\n\n", "\n", " "):
         position = text.rfind(separator, 1, window - len(separator) + 1)
-        while position > 0:
+        while position > 0 and position + len(separator) >= floor:
             if not any(b.start <= position < b.end for b in blocks):
                 return position + len(separator)
             position = text.rfind(separator, 1, position)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,13 +19,15 @@ from bot.routing import Thread
 from bot.services import Services
 from bot.slack.history import fetch_thread, with_trigger
 from bot.slack.notices import post_notice
-from bot.slack.reply import EditReplyWriter
+from bot.slack.ratebudget import workspace_key
+from bot.slack.reply import ReplyTarget, SlackReply, WriterOptions
 from bot.store import ledger, prompts
 from bot.store.models import UsageRecord
 
 log = logging.getLogger(__name__)
 
 CUT_NOTE = "✂️ The answer was cut off here: it reached the length limit for one reply."
+STOPPED_NOTE = "■ Stopped. The answer above is as far as Claude got."
 UNREADABLE_THREAD = (
     "⚠️ I couldn't read this thread from Slack, so I can't answer yet. Please try again in a moment."
 )
@@ -42,16 +47,25 @@ async def run_turn(
 ) -> None:
     settings = services.settings
     thread = request.thread
-    writer = EditReplyWriter(
+    reply_id = uuid.uuid4().hex
+    target = ReplyTarget(
         client,
-        channel=thread.channel_id,
-        thread_ts=thread.thread_ts,
-        interval=settings.slack_update_interval,
-        max_chars=settings.slack_message_chars,
+        thread.channel_id,
+        thread.thread_ts,
+        workspace_key(client.token),
+        recipient_team_id=thread.team_id,
+        recipient_user_id=request.user_id,
     )
+    options = WriterOptions(
+        settings.slack_update_interval,
+        settings.slack_message_chars,
+        stop_value=reply_id if settings.slack_stop_button else None,
+    )
+    writer = SlackReply(target, services.budgets, services.native, options)
     await writer.start()
     params = await _request_params(services, client, bot, request)
     if params is None:
+        await writer.finish()
         await post_notice(
             client,
             channel=thread.channel_id,
@@ -60,10 +74,33 @@ async def run_turn(
             kind="history",
         )
         return
-    result = await stream_answer(services.claude, params, writer.append)
+    stop = services.stops[reply_id] = asyncio.Event()
+    try:
+        result = await _stream_until_stopped(services, params, writer, stop)
+    finally:
+        del services.stops[reply_id]
     await writer.finish()
     await _close_with_notice(client, thread, result)
     await ledger.record(services.db, _usage_row(request, params["model"], result))
+
+
+async def _stream_until_stopped(
+    services: Services, params: dict[str, Any], writer: SlackReply, stop: asyncio.Event
+) -> StreamResult:
+    """Claude's stream, ended early when someone presses Stop; the partial result survives either way."""
+    result = StreamResult()
+    streaming = asyncio.create_task(stream_answer(services.claude, params, writer.append, result))
+    stopping = asyncio.create_task(stop.wait())
+    try:
+        await asyncio.wait({streaming, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopping.cancel()
+        if not streaming.done():
+            streaming.cancel()
+            result.stopped = True
+        with contextlib.suppress(asyncio.CancelledError):
+            await streaming
+    return result
 
 
 async def _request_params(
@@ -93,7 +130,9 @@ async def _request_params(
 
 
 async def _close_with_notice(client: AsyncWebClient, thread: Thread, result: StreamResult) -> None:
-    if result.failure is not None:
+    if result.stopped:
+        text, kind = STOPPED_NOTE, "stopped"
+    elif result.failure is not None:
         text = "⚠️ " + result.failure.user_message
         if result.text:
             text += " The answer above is incomplete."

@@ -42,20 +42,30 @@ class Usage:
 
 @dataclass
 class StreamResult:
-    text: str = ""
+    """Filled in as the stream runs, so a caller that cancels it still has the partial outcome."""
+
+    parts: list[str] = field(default_factory=list)
     stop_reason: str | None = None
     usage: Usage = field(default_factory=Usage)
     request_id: str | None = None
     ttft_ms: int | None = None
     duration_ms: int = 0
     failure: ClaudeFailure | None = None
+    stopped: bool = False
+    """Ended early on purpose (the Stop button, shutdown)."""
+
+    @property
+    def text(self) -> str:
+        return "".join(self.parts)
 
 
 async def stream_answer(
-    client: anthropic.AsyncAnthropic, params: dict[str, Any], on_text: Callable[[str], None]
+    client: anthropic.AsyncAnthropic,
+    params: dict[str, Any],
+    on_text: Callable[[str], None],
+    result: StreamResult | None = None,
 ) -> StreamResult:
-    result = StreamResult()
-    parts: list[str] = []
+    result = result if result is not None else StreamResult()
     started = time.monotonic()
     try:
         async with client.messages.stream(**params) as stream:
@@ -64,7 +74,7 @@ async def stream_answer(
                 if event.type == "content_block_delta" and event.delta.type == "text_delta":
                     if result.ttft_ms is None:
                         result.ttft_ms = round((time.monotonic() - started) * 1000)
-                    parts.append(event.delta.text)
+                    result.parts.append(event.delta.text)
                     on_text(event.delta.text)
                 elif event.type == "message_start":
                     result.usage.update(event.message.usage)
@@ -79,6 +89,9 @@ async def stream_answer(
             result.failure.request_id,
             result.failure.detail,
         )
-    result.text = "".join(parts)
-    result.duration_ms = round((time.monotonic() - started) * 1000)
+    finally:
+        result.duration_ms = round((time.monotonic() - started) * 1000)
+        if result.stop_reason is None:
+            # The final count never came; each text delta is at least one token, a lower bound.
+            result.usage.output_tokens = max(result.usage.output_tokens, len(result.parts))
     return result

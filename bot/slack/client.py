@@ -5,14 +5,18 @@ from __future__ import annotations
 import aiohttp
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
-    AsyncRateLimitErrorRetryHandler,
     AsyncServerErrorRetryHandler,
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.slack.ratebudget import BudgetAwareRateLimitHandler, Budgets
 
-def make_web_client(token: str | None, base_url: str, session: aiohttp.ClientSession) -> AsyncWebClient:
-    """A client that retries 429s (honouring Retry-After), 5xx and dropped connections.
+
+def make_web_client(
+    token: str | None, base_url: str, session: aiohttp.ClientSession, budgets: Budgets
+) -> AsyncWebClient:
+    """A client that retries 429s (honouring Retry-After, and shrinking the rate budget), 5xx and
+    dropped connections.
 
     The shared `session` matters: without it slack_sdk opens a new connection pool per call.
     """
@@ -23,7 +27,7 @@ def make_web_client(token: str | None, base_url: str, session: aiohttp.ClientSes
         timeout=30,
         retry_handlers=[
             AsyncConnectionErrorRetryHandler(max_retry_count=2),
-            AsyncRateLimitErrorRetryHandler(max_retry_count=3),
+            BudgetAwareRateLimitHandler(budgets, max_retry_count=3),
             AsyncServerErrorRetryHandler(max_retry_count=2),
         ],
     )

@@ -1,9 +1,14 @@
 """Writing a growing answer into Slack: one ordered writer per reply.
 
-The turn hands over the whole text so far as often as it likes; the writer shows the first
-text at once, then at most one edit per `interval`, always the newest text (an edit that
-newer text has superseded is never sent), and the final text last. An answer longer than one
-Slack message continues in further messages in the thread.
+The turn appends deltas as they arrive; the writer shows the first text at once, then
+batches by time and size, always sending the newest text (an edit that newer text has
+superseded is never sent), and the final text last. It writes through Slack's native
+streaming (`chat.startStream` / `appendStream` / `stopStream`) or by editing a posted
+message (`chat.postMessage` / `chat.update`); in `auto` mode a workspace that refuses
+streaming is remembered and gets edits from then on, and a stream Slack has closed under a
+long answer carries on as edits of the same message, without losing or repeating text.
+Every write waits for the workspace's rate budget. An answer longer than one Slack message
+continues in further messages in the thread.
 """
 
 from __future__ import annotations
@@ -12,121 +17,333 @@ import asyncio
 import contextlib
 import logging
 import time
-from dataclasses import dataclass
-from typing import Protocol
+from dataclasses import dataclass, field
+from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.textsplit import split_message
+from bot.config import StreamMode
+from bot.conversation import NOTICE_EVENT_TYPE
+from bot.slack.blocks import answer_blocks, stop_actions
+from bot.slack.ratebudget import Budgets
+from bot.textsplit import cut_once
 
 log = logging.getLogger(__name__)
 
 THINKING_STATUS = "is thinking…"
+FLUSH_CHARS = 600
+"""Pending text that triggers an early flush: big pastes show up without waiting the interval."""
 
 
-class ReplyWriter(Protocol):
-    """What a turn needs from a reply; edit-in-place and native streaming both fit it."""
+class NativeSupport:
+    """Which workspaces accept native streaming; in `auto` mode a refusal is remembered."""
 
-    async def start(self) -> None:
-        """Show that the bot is working, within a moment of the event."""
+    def __init__(self, mode: StreamMode) -> None:
+        self.mode = mode
+        self._refused: set[str] = set()
 
-    def append(self, delta: str) -> None:
-        """More of the answer. Never blocks; the writer decides when Slack sees it."""
+    def use_native(self, workspace: str) -> bool:
+        if self.mode is StreamMode.AUTO:
+            return workspace not in self._refused
+        return self.mode is StreamMode.NATIVE
 
-    async def finish(self) -> list[str]:
-        """Deliver the complete text; returns the `ts` of every message the answer occupies."""
+    def refused(self, workspace: str) -> None:
+        if self.mode is StreamMode.AUTO:
+            log.info("native streaming refused in a workspace; editing messages there from now on")
+            self._refused.add(workspace)
+
+
+@dataclass(frozen=True)
+class ReplyTarget:
+    client: AsyncWebClient
+    channel: str
+    thread_ts: str
+    workspace: str
+    """Budget key of the workspace (see `ratebudget.workspace_key`)."""
+    recipient_team_id: str | None = None
+    recipient_user_id: str | None = None
 
 
 @dataclass
-class _Posted:
-    ts: str
-    text: str
+class _Message:
+    ts: str | None = None
+    shown: str = ""
+    streaming: bool = False
 
 
-class EditReplyWriter:
-    """`chat.postMessage` for the first text, `chat.update` as it grows."""
+@dataclass
+class WriterOptions:
+    interval: float
+    max_chars: int
+    stop_value: str | None = None
+    """Value of the Stop button's action; None for no button."""
 
-    def __init__(
-        self, client: AsyncWebClient, *, channel: str, thread_ts: str, interval: float, max_chars: int
-    ) -> None:
-        self._client = client
-        self._channel = channel
-        self._thread_ts = thread_ts
-        self._interval = interval
-        self._max_chars = max_chars
-        self._messages: list[_Posted] = []
-        self._parts: list[str] = []
+
+@dataclass
+class SlackReply:
+    target: ReplyTarget
+    budgets: Budgets
+    native: NativeSupport
+    options: WriterOptions
+    parts: list[str] = field(default_factory=list)
+    messages: list[_Message] = field(default_factory=list)
+    writes: int = 0
+
+    def __post_init__(self) -> None:
         self._dirty = asyncio.Event()
         self._finishing = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-        self.slack_writes = 0
-
-    async def start(self) -> None:
-        try:
-            await self._client.assistant_threads_setStatus(
-                channel_id=self._channel, thread_ts=self._thread_ts, status=THINKING_STATUS
-            )
-        except SlackApiError as exc:
-            log.info("setStatus unavailable (%s); posting a placeholder", exc.response.get("error"))
-            await self._post("_Thinking…_", index=0)
+        self._start = 0
+        self._prefix = ""
+        self._flushed_len = 0
+        self._control_ts: str | None = None
+        self._permit: str | None = None
+        self._final_method = ""
+        self._reserve_final("chat.stopStream" if self._native_now() else "chat.update")
 
     @property
     def text(self) -> str:
-        return "".join(self._parts)
+        return "".join(self.parts)
+
+    async def start(self) -> None:
+        """ "is thinking…" under the thread at once (cleared by Slack when the reply posts)."""
+        try:
+            await self._call(
+                "assistant.threads.setStatus",
+                urgent=True,
+                channel_id=self.target.channel,
+                thread_ts=self.target.thread_ts,
+                status=THINKING_STATUS,
+            )
+        except SlackApiError as exc:
+            log.info("setStatus unavailable (%s); posting a placeholder", exc.response.get("error"))
+            response = await self._call(
+                "chat.postMessage",
+                urgent=True,
+                channel=self.target.channel,
+                thread_ts=self.target.thread_ts,
+                text="Thinking…",
+                blocks=answer_blocks("_Thinking…_", stop_value=self.options.stop_value),
+            )
+            self.messages.append(_Message(ts=str(response["ts"])))
 
     def append(self, delta: str) -> None:
-        self._parts.append(delta)
+        self.parts.append(delta)
         self._dirty.set()
         if self._task is None:
             self._task = asyncio.create_task(self._flush_loop())
 
     async def finish(self) -> list[str]:
+        """Deliver the complete text and take the Stop button away; the `ts` of every message."""
         self._finishing.set()
         self._dirty.set()
         if self._task is None:
             self._task = asyncio.create_task(self._flush_loop())
-        await self._task
-        return [message.ts for message in self._messages]
+        try:
+            await self._task
+        finally:
+            self._reserve_final("")
+            await self._remove_control()
+            await self._remove_empty_placeholder()
+        return [m.ts for m in self.messages if m.ts]
 
     async def _flush_loop(self) -> None:
         while True:
             await self._dirty.wait()
             self._dirty.clear()
+            final = self._finishing.is_set()
             started = time.monotonic()
-            await self._render(self.text)
-            if self._finishing.is_set() and not self._dirty.is_set():
+            if not final and not await self._progress_permit():
+                continue
+            text = self.text
+            self._flushed_len = len(text)
+            await self._render(text, final=final)
+            self._permit = None
+            if final and len(self.text) == self._flushed_len:
                 return
-            remaining = self._interval - (time.monotonic() - started)
-            if remaining > 0 and not self._finishing.is_set():
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._finishing.wait(), remaining)
+            await self._pause(started)
 
-    async def _render(self, text: str) -> None:
-        chunks = [chunk for chunk in split_message(text, self._max_chars) if chunk.strip()]
-        for index, chunk in enumerate(chunks):
-            if index >= len(self._messages):
-                await self._post(chunk, index=index)
-            elif self._messages[index].text != chunk:
-                await self._update(index, chunk)
+    async def _progress_permit(self) -> bool:
+        """Wait for the budget before reading the text, so the write that follows sends the newest.
 
-    async def _post(self, text: str, *, index: int) -> None:
+        False when the answer finished meanwhile: the final write supersedes this one.
+        """
+        current = self.messages[-1] if self.messages else None
+        if current is None or current.ts is None:
+            return True
+        method = "chat.appendStream" if current.streaming else "chat.update"
+        acquiring = asyncio.create_task(self.budgets.acquire(self.target.workspace, method, urgent=False))
+        finishing = asyncio.create_task(self._finishing.wait())
+        await asyncio.wait({acquiring, finishing}, return_when=asyncio.FIRST_COMPLETED)
+        finishing.cancel()
+        if acquiring.done() and not acquiring.cancelled():
+            self._permit = method
+            return True
+        acquiring.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await acquiring
+        return False
+
+    async def _pause(self, started: float) -> None:
+        """Until the interval has passed, more than FLUSH_CHARS are waiting, or the answer is done."""
+        deadline = started + self.options.interval
+        floor = started + self.options.interval / 4
+        while not self._finishing.is_set():
+            now = time.monotonic()
+            if now >= deadline or (now >= floor and len(self.text) - self._flushed_len >= FLUSH_CHARS):
+                return
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._finishing.wait(), min(deadline, max(floor, now + 0.05)) - now)
+
+    async def _render(self, text: str, *, final: bool) -> None:
+        while True:
+            current = self.messages[-1] if self.messages else None
+            content = self._prefix + text[self._start :]
+            not_before = len(current.shown) if current and current.streaming else 0
+            cut = cut_once(content, self.options.max_chars, not_before=max(not_before, len(self._prefix)))
+            if cut is None:
+                break
+            await self._write(content[: cut.consumed] + cut.closing, closing=True)
+            self._start += cut.consumed - len(self._prefix)
+            self._prefix = cut.reopen
+            self.messages.append(_Message())
+        content = self._prefix + text[self._start :]
+        if content.strip():
+            await self._write(content, closing=final)
+
+    async def _write(self, content: str, *, closing: bool) -> None:
+        if not self.messages:
+            self.messages.append(_Message())
+        message = self.messages[-1]
+        first = len(self.messages) == 1 and not message.ts
         try:
-            self.slack_writes += 1
-            response = await self._client.chat_postMessage(
-                channel=self._channel, thread_ts=self._thread_ts, markdown_text=text
-            )
+            if message.ts is None:
+                await self._open(message, content, urgent=first or closing)
+            if message.streaming:
+                await self._stream(message, content, closing=closing)
+            elif content != message.shown or closing:
+                await self._edit(message, content, closing=closing)
         except SlackApiError as exc:
-            log.error("chat.postMessage failed: %s", exc.response.get("error"))
-            return
-        self._messages.insert(index, _Posted(str(response["ts"]), text))
+            log.warning("Slack refused a reply write: %s", exc.response.get("error"))
 
-    async def _update(self, index: int, text: str) -> None:
-        message = self._messages[index]
+    async def _open(self, message: _Message, content: str, *, urgent: bool) -> None:
+        if self._native_now():
+            try:
+                response = await self._call(
+                    "chat.startStream",
+                    urgent=urgent,
+                    channel=self.target.channel,
+                    thread_ts=self.target.thread_ts,
+                    markdown_text=content,
+                    recipient_team_id=self.target.recipient_team_id,
+                    recipient_user_id=self.target.recipient_user_id,
+                )
+            except SlackApiError as exc:
+                log.info("chat.startStream refused (%s); editing instead", exc.response.get("error"))
+                self.native.refused(self.target.workspace)
+                self._reserve_final("chat.update")
+            else:
+                message.ts, message.shown, message.streaming = str(response["ts"]), content, True
+                await self._post_control()
+                return
+        response = await self._call(
+            "chat.postMessage",
+            urgent=urgent,
+            channel=self.target.channel,
+            thread_ts=self.target.thread_ts,
+            text=content,
+            blocks=answer_blocks(content, stop_value=self.options.stop_value),
+        )
+        message.ts, message.shown = str(response["ts"]), content
+
+    async def _stream(self, message: _Message, content: str, *, closing: bool) -> None:
+        more = content[len(message.shown) :]
         try:
-            self.slack_writes += 1
-            await self._client.chat_update(channel=self._channel, ts=message.ts, markdown_text=text)
+            if closing:
+                await self._call(
+                    "chat.stopStream",
+                    urgent=True,
+                    channel=self.target.channel,
+                    ts=message.ts,
+                    markdown_text=more or None,
+                )
+                message.streaming = False
+            elif more:
+                await self._call(
+                    "chat.appendStream",
+                    urgent=False,
+                    channel=self.target.channel,
+                    ts=message.ts,
+                    markdown_text=more,
+                )
+            message.shown = content
         except SlackApiError as exc:
-            log.warning("chat.update failed: %s", exc.response.get("error"))
+            log.info("stream write refused (%s); editing the same message", exc.response.get("error"))
+            message.streaming = False
+            self._reserve_final("chat.update")
+            await self._edit(message, content, closing=closing)
+
+    async def _edit(self, message: _Message, content: str, *, closing: bool) -> None:
+        stop = None if closing else self.options.stop_value
+        await self._call(
+            "chat.update",
+            urgent=closing,
+            channel=self.target.channel,
+            ts=message.ts,
+            text=content,
+            blocks=answer_blocks(content, stop_value=stop),
+        )
+        message.shown = content
+
+    async def _post_control(self) -> None:
+        """A streaming message can't carry buttons, so the Stop button gets a small message of its own."""
+        if self.options.stop_value is None or self._control_ts is not None:
             return
-        message.text = text
+        response = await self._call(
+            "chat.postMessage",
+            urgent=False,
+            channel=self.target.channel,
+            thread_ts=self.target.thread_ts,
+            text="Claude is writing…",
+            blocks=[stop_actions(self.options.stop_value)],
+            metadata={"event_type": NOTICE_EVENT_TYPE, "event_payload": {"kind": "controls"}},
+        )
+        self._control_ts = str(response["ts"])
+
+    async def _remove_control(self) -> None:
+        if self._control_ts is None:
+            return
+        try:
+            await self._call("chat.delete", urgent=True, channel=self.target.channel, ts=self._control_ts)
+        except SlackApiError as exc:
+            log.warning("could not remove the Stop button: %s", exc.response.get("error"))
+
+    async def _remove_empty_placeholder(self) -> None:
+        """A "Thinking…" placeholder that never got text would otherwise stay forever."""
+        if self.messages and self.messages[-1].ts and not self.messages[-1].shown:
+            with contextlib.suppress(SlackApiError):
+                await self._call(
+                    "chat.delete", urgent=True, channel=self.target.channel, ts=self.messages[-1].ts
+                )
+            self.messages.pop()
+
+    def _reserve_final(self, method: str) -> None:
+        """Keep one call of the method that will carry the final text free of progress edits."""
+        if self._final_method:
+            self.budgets.reserve(self.target.workspace, self._final_method, -1)
+        if method:
+            self.budgets.reserve(self.target.workspace, method, +1)
+        self._final_method = method
+
+    def _native_now(self) -> bool:
+        return self.native.use_native(self.target.workspace)
+
+    async def _call(self, method: str, *, urgent: bool, **params: Any) -> Any:
+        if not urgent and self._permit == method:
+            self._permit = None
+        else:
+            await self.budgets.acquire(self.target.workspace, method, urgent=urgent)
+        self.writes += 1
+        arguments = {key: value for key, value in params.items() if value is not None}
+        return await self.target.client.api_call(method, json=arguments)

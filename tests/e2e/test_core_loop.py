@@ -40,7 +40,9 @@ def notices(h: Harness, channel: str, thread_ts: str) -> list[dict]:
     ]
 
 
-async def test_mention_gets_a_streamed_answer_in_its_thread(harness: Harness) -> None:
+@pytest.mark.parametrize("mode", ["native", "edit"])
+async def test_mention_gets_a_streamed_answer_in_its_thread(make_harness, mode: str) -> None:
+    harness = await make_harness(slack_stream_mode=mode)
     harness.claude.tokens_per_second = 200
     harness.claude.script(ANSWER)
     mention = await harness.slack.user_says(harness.url, "C1", "U1", "<@UBOT> what does this error mean?")
@@ -49,11 +51,18 @@ async def test_mention_gets_a_streamed_answer_in_its_thread(harness: Harness) ->
     [reply] = bot_replies(harness, "C1", mention["ts"])
     assert reply["thread_ts"] == mention["ts"]
     assert reply["text"] == ANSWER
-    posts = harness.slack.calls_to("chat.postMessage")
-    assert posts[0].params.get("markdown_text"), "the answer is rendered by Slack from Markdown"
-    assert len(harness.slack.edits("C1", reply["ts"])) >= 2, "the reply grows in place"
+    if mode == "native":
+        [start] = harness.slack.calls_to("chat.startStream")
+        assert start.params["markdown_text"], "the answer is rendered by Slack from Markdown"
+        assert len(harness.slack.calls_to("chat.appendStream")) >= 1, "the reply grows in place"
+        first_write = start
+    else:
+        first_write = next(c for c in harness.slack.calls_to("chat.postMessage") if c.params.get("thread_ts"))
+        blocks = harness.slack.param(first_write, "blocks")
+        assert blocks[0]["type"] == "markdown", "the answer is rendered by Slack from Markdown"
+        assert len(harness.slack.edits("C1", reply["ts"])) >= 2, "the reply grows in place"
     status = harness.slack.calls_to("assistant.threads.setStatus")
-    assert status and status[0].time <= posts[0].time, "thinking shows before the first text"
+    assert status and status[0].time <= first_write.time, "thinking shows before the first text"
     [request] = harness.claude.message_requests()
     assert request["messages"] == [
         {"role": "user", "content": [{"type": "text", "text": "Alice: what does this error mean?"}]}

@@ -56,3 +56,14 @@ def test_cuts_are_stable_as_text_grows() -> None:
 def test_tiny_limit_rejected() -> None:
     with pytest.raises(ValueError):
         split_message("x", 10)
+
+
+def test_cut_once_never_takes_back_streamed_text() -> None:
+    from bot.textsplit import cut_once
+
+    text = "short para\n\n" + "x" * 150 + " tail words here " * 10
+    free = cut_once(text, 200)
+    assert free is not None and free.consumed == len("short para\n\n")
+    held = cut_once(text, 200, not_before=120)
+    assert held is not None and held.consumed >= 120
+    assert cut_once("fits", 200) is None
