@@ -58,6 +58,12 @@ class Settings(BaseSettings):
     claude_max_tokens: int = Field(default=4096, gt=0)
     claude_max_retries: int = Field(default=2, ge=0, le=10)
     claude_timeout_seconds: float = Field(default=600.0, gt=0)
+    claude_first_token_timeout: float = Field(default=120.0, gt=0)
+    claude_idle_timeout: float = Field(default=60.0, gt=0)
+    claude_total_timeout: float = Field(default=900.0, gt=0)
+    claude_context_window: int = Field(default=200_000, gt=1000)
+    context_margin_tokens: int = Field(default=4_000, ge=0)
+    shutdown_grace_seconds: float = Field(default=30.0, ge=0)
     bot_system_prompt: str = DEFAULT_SYSTEM_PROMPT
 
     database_url: str = "sqlite+aiosqlite:///./bot.db"
@@ -94,6 +100,11 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("SLACK_API_URL must be an http(s) URL such as https://slack.com/api/")
         return value if value.endswith("/") else value + "/"
+
+    @property
+    def context_budget_tokens(self) -> int:
+        """What the prompt may use: the window less the answer's room and a margin."""
+        return self.claude_context_window - self.claude_max_tokens - self.context_margin_tokens
 
     @property
     def socket_mode(self) -> bool:

@@ -1,4 +1,4 @@
-"""From a Slack message event to a turn: decide, claim once, then answer."""
+"""From a Slack event or button to a turn: decide, claim once, queue per thread, answer."""
 
 from __future__ import annotations
 
@@ -20,10 +20,14 @@ log = logging.getLogger(__name__)
 UNEXPECTED = "⚠️ Something went wrong on my side while answering. Please try again."
 
 
+def identity(context: AsyncBoltContext) -> BotIdentity:
+    return BotIdentity(user_id=str(context.bot_user_id), bot_id=context.bot_id)
+
+
 async def take_message(
     services: Services, event: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient
 ) -> None:
-    bot = BotIdentity(user_id=str(context.bot_user_id), bot_id=context.bot_id)
+    bot = identity(context)
     decision = decide(event, bot=bot, answer_bots=services.settings.bot_answer_other_bots)
     if decision is Decision.IGNORE:
         return
@@ -38,10 +42,23 @@ async def take_message(
         return
     await threads.join(db, team_id, thread.channel_id, thread.thread_ts)
     request = TurnRequest(thread, context.enterprise_id, event.get("user"), dict(event))
-    try:
-        await run_turn(services, client, bot, request)
-    except Exception:
-        log.exception("turn failed in %s", thread.key)
-        await post_notice(
-            client, channel=thread.channel_id, thread_ts=thread.thread_ts, text=UNEXPECTED, kind="crash"
-        )
+    await answer(services, client, bot, request)
+
+
+async def answer(services: Services, client: AsyncWebClient, bot: BotIdentity, request: TurnRequest) -> None:
+    """Run the turn in its thread's lane; a crash still leaves a note in the thread."""
+
+    async def attempt(current: TurnRequest) -> None:
+        try:
+            await run_turn(services, client, bot, current)
+        except Exception:
+            log.exception("turn failed in %s", current.thread.key)
+            await post_notice(
+                client,
+                channel=current.thread.channel_id,
+                thread_ts=current.thread.thread_ts,
+                text=UNEXPECTED,
+                kind="crash",
+            )
+
+    await services.lanes.run(request.thread.key, request, attempt)

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass, field
+from typing import Any
 
 import anthropic
 
 from bot.config import Settings
+from bot.lanes import StopSignal, ThreadLanes
 from bot.slack.ratebudget import Budgets
 from bot.slack.reply import NativeSupport
 from bot.slack.users import UserDirectory
 from bot.store import Database
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -22,5 +27,17 @@ class Services:
     users: UserDirectory
     budgets: Budgets
     native: NativeSupport
-    stops: dict[str, asyncio.Event] = field(default_factory=dict)
+    stops: dict[str, StopSignal] = field(default_factory=dict)
     """Replies being written in this process, by the value of their Stop button."""
+    lanes: ThreadLanes[Any] = field(default_factory=ThreadLanes)
+
+    async def drain(self, grace: float) -> None:
+        """Let replies in flight finish within `grace`, then end the rest with an "interrupted" note."""
+        running = set(self.lanes.running)
+        if running:
+            log.info("waiting up to %.0fs for %d replies in flight", grace, len(running))
+            _, pending = await asyncio.wait(running, timeout=grace)
+            for signal in list(self.stops.values()):
+                signal.set("interrupted")
+            if pending:
+                await asyncio.wait(pending, timeout=15)

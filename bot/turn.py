@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import uuid
 from dataclasses import dataclass
@@ -12,11 +13,14 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.claude.stream import StreamResult, stream_answer
+from bot.claude.stream import Deadlines, StreamResult, stream_answer
+from bot.context_budget import estimate_tokens, trim_to_budget
 from bot.conversation import BotIdentity, build_messages, mentioned_user_ids
+from bot.lanes import StopSignal
 from bot.prompts import system_prompt
 from bot.routing import Thread
 from bot.services import Services
+from bot.slack.blocks import CONTINUE_ACTION, RETRY_ACTION, button
 from bot.slack.history import fetch_thread, with_trigger
 from bot.slack.notices import post_notice
 from bot.slack.ratebudget import workspace_key
@@ -28,9 +32,18 @@ log = logging.getLogger(__name__)
 
 CUT_NOTE = "✂️ The answer was cut off here: it reached the length limit for one reply."
 STOPPED_NOTE = "■ Stopped. The answer above is as far as Claude got."
+INTERRUPTED_NOTE = "⚠️ The bot restarted while answering, so the answer above is incomplete. Please ask again."
 UNREADABLE_THREAD = (
     "⚠️ I couldn't read this thread from Slack, so I can't answer yet. Please try again in a moment."
 )
+BUSY_STATUS = "is waiting for Claude (busy, retrying)…"
+TRIMMED_NOTE = (
+    "ℹ️ This thread is long: Claude read its first message and the latest ones "
+    "({omitted} earlier messages left out)."
+)
+CONTINUE_TEXT = "Please continue exactly where you stopped."
+EDGE = 0.85
+"""Above this share of the budget, the estimate is checked with `messages.count_tokens`."""
 
 
 @dataclass(frozen=True)
@@ -38,8 +51,14 @@ class TurnRequest:
     thread: Thread
     enterprise_id: str | None
     user_id: str | None
-    trigger: dict[str, Any]
+    trigger: dict[str, Any] | None
     """The message that started the turn, in case Slack's history doesn't have it yet."""
+
+
+@dataclass(frozen=True)
+class Prepared:
+    params: dict[str, Any]
+    omitted: int
 
 
 async def run_turn(
@@ -63,34 +82,107 @@ async def run_turn(
     )
     writer = SlackReply(target, services.budgets, services.native, options)
     await writer.start()
-    params = await _request_params(services, client, bot, request)
-    if params is None:
+    prepared = await _prepare(services, client, bot, request, services.settings.context_budget_tokens)
+    if prepared is None:
         await writer.finish()
-        await post_notice(
-            client,
-            channel=thread.channel_id,
-            thread_ts=thread.thread_ts,
-            text=UNREADABLE_THREAD,
-            kind="history",
-        )
+        await _notice(client, thread, UNREADABLE_THREAD, "history")
         return
-    stop = services.stops[reply_id] = asyncio.Event()
+    signal = services.stops[reply_id] = StopSignal()
     try:
-        result = await _stream_until_stopped(services, params, writer, stop)
+        result = await _stream_until_stopped(services, client, thread, prepared.params, writer, signal)
+        if result.stop_reason == "model_context_window_exceeded" and not result.text:
+            await ledger.record(services.db, _usage_row(request, prepared.params["model"], result))
+            smaller = await _prepare(
+                services, client, bot, request, services.settings.context_budget_tokens // 2
+            )
+            if smaller is not None:
+                prepared = smaller
+                result = await _stream_until_stopped(
+                    services, client, thread, prepared.params, writer, signal
+                )
     finally:
         del services.stops[reply_id]
     await writer.finish()
-    await _close_with_notice(client, thread, result)
-    await ledger.record(services.db, _usage_row(request, params["model"], result))
+    await _close_with_notice(client, thread, result, prepared.omitted, signal.reason)
+    await ledger.record(services.db, _usage_row(request, prepared.params["model"], result))
+
+
+async def _prepare(
+    services: Services, client: AsyncWebClient, bot: BotIdentity, request: TurnRequest, budget: int
+) -> Prepared | None:
+    thread = request.thread
+    try:
+        history = await fetch_thread(client, thread.channel_id, thread.thread_ts)
+    except SlackApiError as exc:
+        log.error("conversations.replies failed: %s", exc.response.get("error"))
+        return None
+    if request.trigger is not None:
+        history = with_trigger(history, request.trigger)
+    names = await services.users.names(client, thread.team_id, mentioned_user_ids(history))
+    channel_prompt = await prompts.get(services.db, thread.team_id, thread.channel_id)
+    system = system_prompt(services.settings.bot_system_prompt, channel_prompt and channel_prompt.prompt)
+    messages = build_messages(history, bot=bot, names=names)
+    if not messages:
+        return None
+    trimmed = trim_to_budget(system, messages, budget)
+    if estimate_tokens(system, trimmed.messages) > budget * EDGE:
+        trimmed = await _trim_by_count(services, system, messages, trimmed.messages, budget)
+    params = {
+        "model": services.settings.claude_model,
+        "max_tokens": services.settings.claude_max_tokens,
+        "system": system,
+        "messages": trimmed.messages,
+        "cache_control": {"type": "ephemeral"},
+    }
+    return Prepared(params, trimmed.omitted)
+
+
+async def _trim_by_count(
+    services: Services,
+    system: str,
+    messages: list[dict[str, Any]],
+    estimated: list[dict[str, Any]],
+    budget: int,
+) -> Any:
+    """Near the edge the estimate isn't good enough: ask the API, and shrink by what it says."""
+    try:
+        counted = await services.claude.messages.count_tokens(
+            model=services.settings.claude_model, system=system, messages=estimated
+        )
+    except Exception as exc:  # counting is an optimisation; the estimate still stands
+        log.info("count_tokens failed (%s); keeping the estimate", exc)
+        return trim_to_budget(system, messages, budget)
+    exact, estimate = counted.input_tokens, estimate_tokens(system, estimated)
+    if exact <= budget:
+        return trim_to_budget(system, messages, budget)
+    return trim_to_budget(system, messages, int(budget * estimate / exact))
 
 
 async def _stream_until_stopped(
-    services: Services, params: dict[str, Any], writer: SlackReply, stop: asyncio.Event
+    services: Services,
+    client: AsyncWebClient,
+    thread: Thread,
+    params: dict[str, Any],
+    writer: SlackReply,
+    signal: StopSignal,
 ) -> StreamResult:
-    """Claude's stream, ended early when someone presses Stop; the partial result survives either way."""
+    """Claude's stream, ended early on Stop or shutdown; the partial result survives either way."""
+    settings = services.settings
+    deadlines = Deadlines(
+        settings.claude_first_token_timeout, settings.claude_idle_timeout, settings.claude_total_timeout
+    )
+
+    async def busy() -> None:
+        with contextlib.suppress(SlackApiError):
+            await client.assistant_threads_setStatus(
+                channel_id=thread.channel_id, thread_ts=thread.thread_ts, status=BUSY_STATUS
+            )
+
     result = StreamResult()
-    streaming = asyncio.create_task(stream_answer(services.claude, params, writer.append, result))
-    stopping = asyncio.create_task(stop.wait())
+    streaming = asyncio.create_task(
+        stream_answer(services.claude, params, writer.append, result, deadlines=deadlines, on_busy=busy)
+    )
+    stopping = asyncio.create_task(signal.event.wait())
     try:
         await asyncio.wait({streaming, stopping}, return_when=asyncio.FIRST_COMPLETED)
     finally:
@@ -103,47 +195,49 @@ async def _stream_until_stopped(
     return result
 
 
-async def _request_params(
-    services: Services, client: AsyncWebClient, bot: BotIdentity, request: TurnRequest
-) -> dict[str, Any] | None:
-    thread = request.thread
-    try:
-        history = await fetch_thread(client, thread.channel_id, thread.thread_ts)
-    except SlackApiError as exc:
-        log.error("conversations.replies failed: %s", exc.response.get("error"))
-        return None
-    history = with_trigger(history, request.trigger)
-    names = await services.users.names(client, thread.team_id, mentioned_user_ids(history))
-    channel_prompt = await prompts.get(services.db, thread.team_id, thread.channel_id)
-    messages = build_messages(history, bot=bot, names=names)
-    if not messages:
-        return None
-    return {
-        "model": services.settings.claude_model,
-        "max_tokens": services.settings.claude_max_tokens,
-        "system": system_prompt(
-            services.settings.bot_system_prompt, channel_prompt and channel_prompt.prompt
-        ),
-        "messages": messages,
-        "cache_control": {"type": "ephemeral"},
-    }
-
-
-async def _close_with_notice(client: AsyncWebClient, thread: Thread, result: StreamResult) -> None:
+async def _close_with_notice(
+    client: AsyncWebClient, thread: Thread, result: StreamResult, omitted: int, stop_reason: str
+) -> None:
+    value = json.dumps({"c": thread.channel_id, "t": thread.thread_ts})
+    actions: list[dict[str, Any]] = []
     if result.stopped:
-        text, kind = STOPPED_NOTE, "stopped"
+        text, kind = (
+            (STOPPED_NOTE, "stopped") if stop_reason == "stopped" else (INTERRUPTED_NOTE, "interrupted")
+        )
+        if kind == "interrupted":
+            actions.append(button("Retry", RETRY_ACTION, value))
     elif result.failure is not None:
         text = "⚠️ " + result.failure.user_message
         if result.text:
             text += " The answer above is incomplete."
         kind = result.failure.kind
+        if kind not in {"authentication", "permission", "not_found", "invalid_request", "context_too_long"}:
+            actions.append(button("Retry", RETRY_ACTION, value))
     elif result.stop_reason == "max_tokens":
         text, kind = CUT_NOTE, "max_tokens"
+        actions.append(button("Continue", CONTINUE_ACTION, value))
+    elif result.stop_reason == "refusal":
+        text, kind = _refusal_note(result.refusal_category), "refusal"
     elif not result.text.strip():
         text, kind = "Claude had nothing to say to that. Try rephrasing your message.", "empty"
+    elif omitted:
+        text, kind = TRIMMED_NOTE.format(omitted=omitted), "trimmed"
     else:
         return
-    await post_notice(client, channel=thread.channel_id, thread_ts=thread.thread_ts, text=text, kind=kind)
+    await _notice(client, thread, text, kind, actions)
+
+
+def _refusal_note(category: str | None) -> str:
+    reason = f" (category: {category.replace('_', ' ')})" if category else ""
+    return f"🙅 Claude declined to answer this{reason}. Try rephrasing, or ask something else."
+
+
+async def _notice(
+    client: AsyncWebClient, thread: Thread, text: str, kind: str, actions: list[dict[str, Any]] | None = None
+) -> None:
+    await post_notice(
+        client, channel=thread.channel_id, thread_ts=thread.thread_ts, text=text, kind=kind, actions=actions
+    )
 
 
 def _usage_row(request: TurnRequest, model: str, result: StreamResult) -> UsageRecord:
@@ -163,5 +257,5 @@ def _usage_row(request: TurnRequest, model: str, result: StreamResult) -> UsageR
         request_id=result.request_id or (result.failure and result.failure.request_id),
         ttft_ms=result.ttft_ms,
         duration_ms=result.duration_ms,
-        error_kind=result.failure.kind if result.failure else None,
+        error_kind=result.failure.kind if result.failure else ("stopped" if result.stopped else None),
     )

@@ -85,3 +85,14 @@ def classify(exc: BaseException, request_id: str | None = None) -> ClaudeFailure
     return ClaudeFailure(
         "unexpected", "Something went wrong while talking to Claude.", request_id, detail=repr(exc)
     )
+
+
+def stalled(request_id: str | None, *, started_text: bool, total: bool) -> ClaudeFailure:
+    """A stream that went quiet (or ran past the overall cap) is ended like a dropped one."""
+    if total:
+        return ClaudeFailure("too_long", "The answer took longer than this bot allows.", request_id)
+    if started_text:
+        return ClaudeFailure("stalled", "Claude stopped sending text partway through.", request_id)
+    return ClaudeFailure(
+        "busy", "Claude is too busy to answer right now. Please try again in a minute.", request_id
+    )

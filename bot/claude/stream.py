@@ -6,16 +6,17 @@ text and record the tokens that were spent.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import anthropic
 import httpx2
 
-from bot.claude.errors import ClaudeFailure, classify
+from bot.claude.errors import ClaudeFailure, classify, stalled
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +52,7 @@ class StreamResult:
     ttft_ms: int | None = None
     duration_ms: int = 0
     failure: ClaudeFailure | None = None
+    refusal_category: str | None = None
     stopped: bool = False
     """Ended early on purpose (the Stop button, shutdown)."""
 
@@ -59,21 +61,47 @@ class StreamResult:
         return "".join(self.parts)
 
 
+@dataclass(frozen=True)
+class Deadlines:
+    """How long a stream may take. The SDK retries 429/5xx/529 before the first token and honours
+    `retry-after` without a cap, so `first_token` bounds that whole phase."""
+
+    first_token: float = 120.0
+    idle: float = 60.0
+    """Longest silence between two events once the answer has started."""
+    total: float = 900.0
+    busy_after: float = 8.0
+    """When the first token takes longer than this, the user is told Claude is busy."""
+
+
 async def stream_answer(
     client: anthropic.AsyncAnthropic,
     params: dict[str, Any],
     on_text: Callable[[str], None],
     result: StreamResult | None = None,
+    *,
+    deadlines: Deadlines | None = None,
+    on_busy: Callable[[], Awaitable[None]] | None = None,
 ) -> StreamResult:
     result = result if result is not None else StreamResult()
+    limits = deadlines or Deadlines()
+    loop = asyncio.get_running_loop()
     started = time.monotonic()
+    busy = loop.call_later(limits.busy_after, _fire, on_busy) if on_busy else None
     try:
-        async with client.messages.stream(**params) as stream:
+        async with (
+            asyncio.timeout(limits.total) as overall,
+            asyncio.timeout(limits.first_token) as silence,
+            client.messages.stream(**params) as stream,
+        ):
             result.request_id = stream.request_id
             async for event in stream:
+                silence.reschedule(loop.time() + limits.idle)
                 if event.type == "content_block_delta" and event.delta.type == "text_delta":
                     if result.ttft_ms is None:
                         result.ttft_ms = round((time.monotonic() - started) * 1000)
+                        if busy is not None:
+                            busy.cancel()
                     result.parts.append(event.delta.text)
                     on_text(event.delta.text)
                 elif event.type == "message_start":
@@ -81,17 +109,34 @@ async def stream_answer(
                 elif event.type == "message_delta":
                     result.usage.update(event.usage)
                     result.stop_reason = event.delta.stop_reason
+                    details = event.delta.stop_details
+                    result.refusal_category = details.category if details is not None else None
     except (anthropic.APIError, httpx2.TransportError) as exc:
         result.failure = classify(exc, result.request_id)
+    except TimeoutError:
+        result.failure = stalled(result.request_id, started_text=bool(result.parts), total=overall.expired())
+    finally:
+        if busy is not None:
+            busy.cancel()
+        result.duration_ms = round((time.monotonic() - started) * 1000)
+        if result.stop_reason is None:
+            # The final count never came; each text delta is at least one token, a lower bound.
+            result.usage.output_tokens = max(result.usage.output_tokens, len(result.parts))
+    if result.failure is not None:
         log.warning(
             "claude call failed: kind=%s request_id=%s detail=%s",
             result.failure.kind,
             result.failure.request_id,
             result.failure.detail,
         )
-    finally:
-        result.duration_ms = round((time.monotonic() - started) * 1000)
-        if result.stop_reason is None:
-            # The final count never came; each text delta is at least one token, a lower bound.
-            result.usage.output_tokens = max(result.usage.output_tokens, len(result.parts))
     return result
+
+
+_BACKGROUND: set[asyncio.Task[None]] = set()
+
+
+def _fire(callback: Callable[[], Awaitable[None]] | None) -> None:
+    if callback is not None:
+        task = asyncio.ensure_future(callback())
+        _BACKGROUND.add(task)
+        task.add_done_callback(_BACKGROUND.discard)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 STOP_ACTION = "stop_reply"
+RETRY_ACTION = "retry_turn"
+CONTINUE_ACTION = "continue_turn"
 
 Block = dict[str, Any]
 
@@ -37,3 +39,12 @@ def notice_blocks(text: str, *, actions: list[Block] | None = None) -> list[Bloc
     if actions:
         blocks.append({"type": "actions", "elements": actions})
     return blocks
+
+
+def button(text: str, action_id: str, value: str) -> Block:
+    return {
+        "type": "button",
+        "action_id": action_id,
+        "text": {"type": "plain_text", "text": text},
+        "value": value,
+    }

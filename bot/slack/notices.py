@@ -9,15 +9,22 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.conversation import NOTICE_EVENT_TYPE
+from bot.slack.blocks import notice_blocks
 
 log = logging.getLogger(__name__)
 
 
 async def post_notice(
-    client: AsyncWebClient, *, channel: str, thread_ts: str, text: str, kind: str
+    client: AsyncWebClient,
+    *,
+    channel: str,
+    thread_ts: str,
+    text: str,
+    kind: str,
+    actions: list[dict[str, Any]] | None = None,
 ) -> str | None:
-    """Post a short context-styled note; returns its ts, or None when Slack refused it."""
-    blocks: list[dict[str, Any]] = [{"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}]
+    """Post a short context-styled note (with buttons, if any); its ts, or None when Slack refused it."""
+    blocks = notice_blocks(text, actions=actions)
     try:
         response = await client.chat_postMessage(
             channel=channel,
