@@ -12,6 +12,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.claude.client import make_claude_client
 from bot.config import Settings
+from bot.files import FileCache
 from bot.logs import protect_bolt_logger
 from bot.services import Services
 from bot.slack.client import make_web_client
@@ -46,6 +47,8 @@ async def runtime(settings: Settings) -> AsyncIterator[Runtime]:
             UserDirectory(settings.user_name_cache_seconds),
             budgets,
             NativeSupport(settings.slack_stream_mode),
+            session,
+            FileCache(settings.file_cache_bytes),
         )
         try:
             yield Runtime(build_app(settings, client, services), services, client)

@@ -12,6 +12,8 @@ from typing import Literal
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.files import FileLimits
+
 DEFAULT_SYSTEM_PROMPT = (
     "Be helpful, accurate and direct. When you are not sure, say so. Prefer short answers "
     "with the key point first; use lists and code blocks where they help."
@@ -36,6 +38,9 @@ DEFAULT_RATE_LIMITS = {
     "assistant.threads.setStatus": 500,
 }
 """Calls per minute per workspace the bot allows itself: a margin under Slack's tiers."""
+
+
+MIB = 1024 * 1024
 
 
 class ConfigError(Exception):
@@ -80,6 +85,17 @@ class Settings(BaseSettings):
     slack_message_chars: int = Field(default=12_000, ge=500, le=12_000)
     user_name_cache_seconds: float = Field(default=3600.0, ge=0)
 
+    file_max_download_bytes: int = Field(default=30 * MIB, gt=0)
+    file_download_timeout_seconds: float = Field(default=20.0, gt=0)
+    image_max_edge: int = Field(default=1568, ge=200, le=8000)
+    image_max_pixels: int = Field(default=1_150_000, ge=40_000)
+    image_max_source_pixels: int = Field(default=50_000_000, gt=0)
+    pdf_max_bytes: int = Field(default=20 * MIB, gt=0)
+    pdf_max_pages: int = Field(default=100, gt=0)
+    text_file_max_chars: int = Field(default=100_000, gt=0)
+    attachments_max_bytes: int = Field(default=28 * MIB, gt=0)
+    file_cache_bytes: int = Field(default=200 * MIB, ge=0)
+
     @field_validator("slack_bot_token")
     @classmethod
     def _bot_token_shape(cls, value: SecretStr | None) -> SecretStr | None:
@@ -100,6 +116,19 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("SLACK_API_URL must be an http(s) URL such as https://slack.com/api/")
         return value if value.endswith("/") else value + "/"
+
+    def file_limits(self) -> FileLimits:
+        return FileLimits(
+            max_download_bytes=self.file_max_download_bytes,
+            download_timeout_seconds=self.file_download_timeout_seconds,
+            image_max_edge=self.image_max_edge,
+            image_max_pixels=self.image_max_pixels,
+            image_max_source_pixels=self.image_max_source_pixels,
+            pdf_max_bytes=self.pdf_max_bytes,
+            pdf_max_pages=self.pdf_max_pages,
+            text_max_chars=self.text_file_max_chars,
+            attachments_max_bytes=self.attachments_max_bytes,
+        )
 
     @property
     def context_budget_tokens(self) -> int:

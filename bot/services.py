@@ -7,9 +7,11 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+import aiohttp
 import anthropic
 
 from bot.config import Settings
+from bot.files import FileCache
 from bot.lanes import StopSignal, ThreadLanes
 from bot.slack.ratebudget import Budgets
 from bot.slack.reply import NativeSupport
@@ -27,6 +29,9 @@ class Services:
     users: UserDirectory
     budgets: Budgets
     native: NativeSupport
+    http: aiohttp.ClientSession
+    """For file downloads (Slack's file hosts only)."""
+    files: FileCache
     stops: dict[str, StopSignal] = field(default_factory=dict)
     """Replies being written in this process, by the value of their Stop button."""
     lanes: ThreadLanes[Any] = field(default_factory=ThreadLanes)

@@ -16,6 +16,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.claude.stream import Deadlines, StreamResult, stream_answer
 from bot.context_budget import estimate_tokens, trim_to_budget
 from bot.conversation import BotIdentity, build_messages, mentioned_user_ids
+from bot.files import allowed_origins, attachments_for_thread
 from bot.lanes import StopSignal
 from bot.prompts import system_prompt
 from bot.routing import Thread
@@ -59,6 +60,7 @@ class TurnRequest:
 class Prepared:
     params: dict[str, Any]
     omitted: int
+    file_notes: list[str]
 
 
 async def run_turn(
@@ -103,6 +105,8 @@ async def run_turn(
     finally:
         del services.stops[reply_id]
     await writer.finish()
+    if prepared.file_notes:
+        await _notice(client, thread, _files_note(prepared.file_notes), "files")
     await _close_with_notice(client, thread, result, prepared.omitted, signal.reason)
     await ledger.record(services.db, _usage_row(request, prepared.params["model"], result))
 
@@ -121,7 +125,15 @@ async def _prepare(
     names = await services.users.names(client, thread.team_id, mentioned_user_ids(history))
     channel_prompt = await prompts.get(services.db, thread.team_id, thread.channel_id)
     system = system_prompt(services.settings.bot_system_prompt, channel_prompt and channel_prompt.prompt)
-    messages = build_messages(history, bot=bot, names=names)
+    files = await attachments_for_thread(
+        [message for message in history if message.get("files") and not bot.wrote(message)],
+        session=services.http,
+        token=client.token or "",
+        origins=allowed_origins(services.settings.slack_api_url),
+        limits=services.settings.file_limits(),
+        cache=services.files,
+    )
+    messages = build_messages(history, bot=bot, names=names, attachments=files.blocks)
     if not messages:
         return None
     trimmed = trim_to_budget(system, messages, budget)
@@ -134,7 +146,7 @@ async def _prepare(
         "messages": trimmed.messages,
         "cache_control": {"type": "ephemeral"},
     }
-    return Prepared(params, trimmed.omitted)
+    return Prepared(params, trimmed.omitted, files.notes)
 
 
 async def _trim_by_count(
@@ -225,6 +237,11 @@ async def _close_with_notice(
     else:
         return
     await _notice(client, thread, text, kind, actions)
+
+
+def _files_note(notes: list[str]) -> str:
+    escaped = [note.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;") for note in notes]
+    return "📎 Not everything attached reached Claude:\n" + "\n".join(f"• {note}" for note in escaped)
 
 
 def _refusal_note(category: str | None) -> str:

@@ -226,6 +226,24 @@ class SlackReply:
                 await self._edit(message, content, closing=closing)
         except SlackApiError as exc:
             log.warning("Slack refused a reply write: %s", exc.response.get("error"))
+            if closing:
+                await self._deliver_anew(message, content)
+
+    async def _deliver_anew(self, message: _Message, content: str) -> None:
+        """The final text always lands: when its message can't be edited, it comes as a new one."""
+        try:
+            response = await self._call(
+                "chat.postMessage",
+                urgent=True,
+                channel=self.target.channel,
+                thread_ts=self.target.thread_ts,
+                text=content,
+                blocks=answer_blocks(content, stop_value=None),
+            )
+        except SlackApiError as exc:
+            log.error("the final text could not be delivered: %s", exc.response.get("error"))
+            return
+        message.ts, message.shown, message.streaming = str(response["ts"]), content, False
 
     async def _open(self, message: _Message, content: str, *, urgent: bool) -> None:
         if self._native_now():

@@ -1,9 +1,14 @@
+import itertools
+
 from bot.context_budget import estimate_tokens, trim_to_budget
 
 
 def thread(turns: int, size: int = 700) -> list[dict]:
     return [
-        {"role": "user" if i % 2 == 0 else "assistant", "content": [{"type": "text", "text": f"{i}:" + "x" * size}]}
+        {
+            "role": "user" if i % 2 == 0 else "assistant",
+            "content": [{"type": "text", "text": f"{i}:" + "x" * size}],
+        }
         for i in range(turns)
     ]
 
@@ -23,7 +28,7 @@ def test_oldest_turns_after_the_first_give_way_and_a_marker_says_so() -> None:
     assert trimmed.omitted > 0 and trimmed.omitted % 2 == 0
     roles = [m["role"] for m in trimmed.messages]
     assert roles[0] == "user" and roles[-1] == "user"
-    assert all(a != b for a, b in zip(roles, roles[1:], strict=False)), "turns still alternate"
+    assert all(a != b for a, b in itertools.pairwise(roles)), "turns still alternate"
     assert trimmed.messages[0]["content"][0]["text"].startswith("0:"), "the first message stays"
     assert trimmed.messages[0]["content"][-1]["text"] == f"[{trimmed.omitted} earlier messages omitted]"
     assert trimmed.messages[-1] == messages[-1], "the newest turn stays"
