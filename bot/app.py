@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 
 import aiohttp
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.claude.client import make_claude_client
 from bot.config import Settings
@@ -20,7 +24,11 @@ from bot.slack.listeners import register
 from bot.slack.ratebudget import Budgets
 from bot.slack.reply import NativeSupport
 from bot.slack.users import UserDirectory
-from bot.store import Database
+from bot.store import Database, threads
+
+log = logging.getLogger(__name__)
+
+CLAIM_RETENTION = timedelta(days=1)
 
 
 @dataclass
@@ -50,11 +58,27 @@ async def runtime(settings: Settings) -> AsyncIterator[Runtime]:
             session,
             FileCache(settings.file_cache_bytes),
         )
+        pruning = asyncio.create_task(prune_claims_forever(db))
         try:
             yield Runtime(build_app(settings, client, services), services, client)
         finally:
+            pruning.cancel()
+            await asyncio.wait({pruning})
             await claude.close()
             await db.close()
+
+
+async def prune_claims_forever(db: Database) -> None:
+    """Event claims only need to outlive Slack's retries (minutes); keep a day, prune hourly."""
+    while True:
+        try:
+            removed = await threads.prune_claims(db, older_than=CLAIM_RETENTION)
+        except SQLAlchemyError:
+            log.exception("pruning event claims failed")
+        else:
+            if removed:
+                log.info("pruned %d old event claims", removed)
+        await asyncio.sleep(3600)
 
 
 def build_app(settings: Settings, client: AsyncWebClient, services: Services) -> AsyncApp:

@@ -58,8 +58,11 @@ async def running(settings: Settings) -> AsyncIterator[RunningBot]:
                 log.info("listening for Slack events on port %s at /slack/events", port)
             yield RunningBot(rt, port)
         finally:
+            # Stop taking events first (Slack retries them elsewhere), then let replies finish.
             if handler is not None:
                 await handler.close_async()
+            await site.stop()
+            await rt.services.drain(settings.shutdown_grace_seconds)
             await runner.cleanup()
 
 

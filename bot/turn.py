@@ -202,8 +202,7 @@ async def _stream_until_stopped(
         if not streaming.done():
             streaming.cancel()
             result.stopped = True
-        with contextlib.suppress(asyncio.CancelledError):
-            await streaming
+        await asyncio.wait({streaming})
     return result
 
 

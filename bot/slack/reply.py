@@ -181,8 +181,7 @@ class SlackReply:
             self._permit = method
             return True
         acquiring.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await acquiring
+        await asyncio.wait({acquiring})
         return False
 
     async def _pause(self, started: float) -> None:
