@@ -66,6 +66,7 @@ class Settings(BaseSettings):
     claude_first_token_timeout: float = Field(default=120.0, gt=0)
     claude_idle_timeout: float = Field(default=60.0, gt=0)
     claude_total_timeout: float = Field(default=900.0, gt=0)
+    claude_busy_notice_seconds: float = Field(default=8.0, gt=0)
     claude_context_window: int = Field(default=200_000, gt=1000)
     context_margin_tokens: int = Field(default=4_000, ge=0)
     shutdown_grace_seconds: float = Field(default=30.0, ge=0)

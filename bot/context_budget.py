@@ -7,9 +7,11 @@ most recent turns; the oldest turns in between give way, replaced by a visible m
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from bot.conversation import OMISSION_KEY
 
 CHARS_PER_TOKEN = 3.5
 """Conservative for English prose and code; `messages.count_tokens` settles it near the edge."""
@@ -24,7 +26,7 @@ Message = dict[str, Any]
 class Trimmed:
     messages: list[Message]
     omitted: int
-    """Turns left out; 0 when the thread fit."""
+    """Slack messages left out; 0 when the thread fit."""
 
 
 def estimate_tokens(system: str, messages: Sequence[Message]) -> int:
@@ -52,23 +54,36 @@ def _block_tokens(block: Message) -> float:
     return len(source.get("data", "")) / 1024 * PDF_TOKENS_PER_BASE64_KB
 
 
-def trim_to_budget(system: str, messages: Sequence[Message], budget: int) -> Trimmed:
-    """Drop whole user+assistant pairs after the first turn until the estimate fits `budget`.
+def fit_thread(
+    history: Sequence[Message],
+    render: Callable[[list[Message]], list[Message]],
+    system: str,
+    budget: int,
+) -> Trimmed:
+    """The thread rendered within `budget`: the first Slack message, a marker saying how many
+    were left out, and as many of the latest as fit (the newest always stays).
 
-    Pairs keep the turns alternating; the last user turn is never dropped.
+    `render` turns Slack messages into Messages API turns; the cut is searched by bisection, so a
+    1,000-message thread is rendered about ten times, not a thousand.
     """
-    kept = [dict(m) for m in messages]
-    omitted = 0
-    while estimate_tokens(system, kept) > budget and len(kept) > 3:
-        del kept[1:3]
-        omitted += 2
-    if omitted:
-        marker = {"type": "text", "text": f"[{omitted} earlier messages omitted]"}
-        first = kept[0]["content"]
-        kept[0] = {
-            "role": "user",
-            "content": [*first, marker]
-            if isinstance(first, list)
-            else [{"type": "text", "text": first}, marker],
+    messages = render(list(history))
+    if estimate_tokens(system, messages) <= budget or len(history) <= 2:
+        return Trimmed(messages, 0)
+
+    def dropping(count: int) -> list[Message]:
+        marker = {
+            "type": "message",
+            "ts": history[0].get("ts"),
+            OMISSION_KEY: True,
+            "text": f"[{count} earlier messages omitted]",
         }
-    return Trimmed(kept, omitted)
+        return render([history[0], marker, *history[1 + count :]])
+
+    low, high = 1, len(history) - 2
+    while low < high:
+        middle = (low + high) // 2
+        if estimate_tokens(system, dropping(middle)) <= budget:
+            high = middle
+        else:
+            low = middle + 1
+    return Trimmed(dropping(low), low)

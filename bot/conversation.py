@@ -19,6 +19,8 @@ ANSWERED_SUBTYPES = frozenset({None, "file_share", "thread_broadcast", "bot_mess
 """Message subtypes that carry something someone said; joins, tombstones etc. are left out."""
 
 EMPTY_TEXT = "(no text)"
+OMISSION_KEY = "omitted_marker"
+"""A stand-in for messages left out of a long thread; rendered as a bare user-side note."""
 
 _MENTION = re.compile(r"<([@#!])([^|>]+)(?:\|([^>]*))?>")
 _LINK = re.compile(r"<((?:https?|mailto):[^|>]+)(?:\|([^>]*))?>")
@@ -108,6 +110,9 @@ def build_messages(
     """
     turns: list[MessageParam] = []
     for message in thread:
+        if message.get(OMISSION_KEY):
+            _append(turns, "user", [{"type": "text", "text": str(message["text"])}])
+            continue
         if message.get("subtype") not in ANSWERED_SUBTYPES or is_notice(message):
             continue
         text = slack_to_plain(str(message.get("text") or ""), names=names, bot_user_id=bot.user_id)

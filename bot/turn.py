@@ -7,14 +7,17 @@ import contextlib
 import json
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import anthropic
+import httpx2
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.claude.stream import Deadlines, StreamResult, stream_answer
-from bot.context_budget import estimate_tokens, trim_to_budget
+from bot.context_budget import Trimmed, estimate_tokens, fit_thread
 from bot.conversation import BotIdentity, build_messages, mentioned_user_ids
 from bot.files import allowed_origins, attachments_for_thread
 from bot.lanes import StopSignal
@@ -92,13 +95,14 @@ async def run_turn(
     signal = services.stops[reply_id] = StopSignal()
     try:
         result = await _stream_until_stopped(services, client, thread, prepared.params, writer, signal)
-        if result.stop_reason == "model_context_window_exceeded" and not result.text:
+        if result.stop_reason == "model_context_window_exceeded" and not result.text.strip():
             await ledger.record(services.db, _usage_row(request, prepared.params["model"], result))
             smaller = await _prepare(
                 services, client, bot, request, services.settings.context_budget_tokens // 2
             )
             if smaller is not None:
                 prepared = smaller
+                writer.discard_blank()
                 result = await _stream_until_stopped(
                     services, client, thread, prepared.params, writer, signal
                 )
@@ -133,12 +137,15 @@ async def _prepare(
         limits=services.settings.file_limits(),
         cache=services.files,
     )
-    messages = build_messages(history, bot=bot, names=names, attachments=files.blocks)
-    if not messages:
+
+    def render(subset: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return build_messages(subset, bot=bot, names=names, attachments=files.blocks)
+
+    trimmed = fit_thread(history, render, system, budget)
+    if not trimmed.messages:
         return None
-    trimmed = trim_to_budget(system, messages, budget)
     if estimate_tokens(system, trimmed.messages) > budget * EDGE:
-        trimmed = await _trim_by_count(services, system, messages, trimmed.messages, budget)
+        trimmed = await _fit_by_count(services, history, render, system, trimmed, budget)
     params = {
         "model": services.settings.claude_model,
         "max_tokens": services.settings.claude_max_tokens,
@@ -149,25 +156,26 @@ async def _prepare(
     return Prepared(params, trimmed.omitted, files.notes)
 
 
-async def _trim_by_count(
+async def _fit_by_count(
     services: Services,
+    history: list[dict[str, Any]],
+    render: Callable[[list[dict[str, Any]]], list[dict[str, Any]]],
     system: str,
-    messages: list[dict[str, Any]],
-    estimated: list[dict[str, Any]],
+    estimated: Trimmed,
     budget: int,
-) -> Any:
+) -> Trimmed:
     """Near the edge the estimate isn't good enough: ask the API, and shrink by what it says."""
     try:
         counted = await services.claude.messages.count_tokens(
-            model=services.settings.claude_model, system=system, messages=estimated
+            model=services.settings.claude_model, system=system, messages=estimated.messages
         )
-    except Exception as exc:  # counting is an optimisation; the estimate still stands
+    except (anthropic.APIError, httpx2.TransportError) as exc:
         log.info("count_tokens failed (%s); keeping the estimate", exc)
-        return trim_to_budget(system, messages, budget)
-    exact, estimate = counted.input_tokens, estimate_tokens(system, estimated)
-    if exact <= budget:
-        return trim_to_budget(system, messages, budget)
-    return trim_to_budget(system, messages, int(budget * estimate / exact))
+        return estimated
+    if counted.input_tokens <= budget:
+        return estimated
+    scaled = int(budget * estimate_tokens(system, estimated.messages) / counted.input_tokens)
+    return fit_thread(history, render, system, scaled)
 
 
 async def _stream_until_stopped(
@@ -181,7 +189,10 @@ async def _stream_until_stopped(
     """Claude's stream, ended early on Stop or shutdown; the partial result survives either way."""
     settings = services.settings
     deadlines = Deadlines(
-        settings.claude_first_token_timeout, settings.claude_idle_timeout, settings.claude_total_timeout
+        settings.claude_first_token_timeout,
+        settings.claude_idle_timeout,
+        settings.claude_total_timeout,
+        settings.claude_busy_notice_seconds,
     )
 
     async def busy() -> None:

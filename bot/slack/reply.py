@@ -134,6 +134,11 @@ class SlackReply:
         if self._task is None:
             self._task = asyncio.create_task(self._flush_loop())
 
+    def discard_blank(self) -> None:
+        """Forget whitespace that never showed (a call being retried), so it isn't sent later."""
+        if not self.text.strip():
+            self.parts.clear()
+
     async def finish(self) -> list[str]:
         """Deliver the complete text and take the Stop button away; the `ts` of every message."""
         self._finishing.set()

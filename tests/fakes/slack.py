@@ -257,6 +257,9 @@ class FakeSlack:
         self.stream_lifetime = 300.0  # seconds after chat.startStream that Slack ends a stream
         self.stream_mode: Literal["ok", "unsupported"] = "ok"
         self.file_mode: Literal["ok", "login_page"] = "ok"
+        # method -> answers to give before serving it normally: an HTTP status (500, 503 …) or
+        # a Slack error string ("channel_not_found" …) for an `ok: false` answer.
+        self.faults: dict[str, list[int | str]] = {}
         # OAuth: the app's credentials, and which team each (single-use) code installs into.
         self.client_id = "1111.2222"
         self.client_secret = "test-client-secret"
@@ -998,6 +1001,12 @@ class FakeSlack:
             if handler is None:
                 raise _SlackError("unknown_method")
             team = self._authenticate(method, token)
+            pending = self.faults.get(method)
+            if pending:
+                fault = pending.pop(0)
+                if isinstance(fault, int):
+                    return fault, {"ok": False, "error": "fatal_error"}, {}
+                raise _SlackError(fault)
             retry_after = self._throttle(team, method, now)
             if retry_after is not None:
                 self.rate_limited += 1

@@ -1,37 +1,53 @@
 import itertools
 
-from bot.context_budget import estimate_tokens, trim_to_budget
+from bot.context_budget import estimate_tokens, fit_thread
+from bot.conversation import BotIdentity, build_messages
+
+BOT = BotIdentity("UBOT", "BBOT")
 
 
-def thread(turns: int, size: int = 700) -> list[dict]:
+def slack_thread(count: int, size: int = 700) -> list[dict]:
     return [
         {
-            "role": "user" if i % 2 == 0 else "assistant",
-            "content": [{"type": "text", "text": f"{i}:" + "x" * size}],
+            "ts": f"{i}.0",
+            "text": f"{i}:" + "x" * size,
+            **({"user": "UBOT", "bot_id": "BBOT"} if i % 3 == 2 else {"user": "U1"}),
         }
-        for i in range(turns)
+        for i in range(count)
     ]
 
 
+def render(history: list[dict]) -> list[dict]:
+    return build_messages(history, bot=BOT, names={"U1": "Alice"})
+
+
 def test_a_thread_that_fits_is_untouched() -> None:
-    messages = thread(5)
-    trimmed = trim_to_budget("sys", messages, budget=10_000)
-    assert trimmed.omitted == 0
-    assert trimmed.messages == messages
+    history = slack_thread(5)
+    fitted = fit_thread(history, render, "sys", budget=10_000)
+    assert fitted.omitted == 0
+    assert fitted.messages == render(history)
 
 
-def test_oldest_turns_after_the_first_give_way_and_a_marker_says_so() -> None:
-    messages = thread(41)
-    budget = estimate_tokens("sys", messages) // 4
-    trimmed = trim_to_budget("sys", messages, budget)
-    assert estimate_tokens("sys", trimmed.messages) <= budget
-    assert trimmed.omitted > 0 and trimmed.omitted % 2 == 0
-    roles = [m["role"] for m in trimmed.messages]
-    assert roles[0] == "user" and roles[-1] == "user"
+def test_oldest_messages_after_the_first_give_way_with_a_marker() -> None:
+    history = slack_thread(301)
+    budget = estimate_tokens("sys", render(history)) // 5
+    fitted = fit_thread(history, render, "sys", budget)
+    assert estimate_tokens("sys", fitted.messages) <= budget
+    assert 0 < fitted.omitted < 300
+    texts = [b["text"] for m in fitted.messages for b in m["content"]]
+    assert texts[0].startswith("Alice: 0:"), "the first message stays"
+    assert texts[1] == f"[{fitted.omitted} earlier messages omitted]"
+    assert texts[-1].startswith("Alice: 300:"), "the newest message stays"
+    roles = [m["role"] for m in fitted.messages]
+    assert roles[0] == roles[-1] == "user"
     assert all(a != b for a, b in itertools.pairwise(roles)), "turns still alternate"
-    assert trimmed.messages[0]["content"][0]["text"].startswith("0:"), "the first message stays"
-    assert trimmed.messages[0]["content"][-1]["text"] == f"[{trimmed.omitted} earlier messages omitted]"
-    assert trimmed.messages[-1] == messages[-1], "the newest turn stays"
+    one_fewer = fit_thread(history, render, "sys", budget).omitted - 1
+    assert estimate_tokens("sys", _dropping(history, one_fewer)) > budget, "no more is dropped than needed"
+
+
+def _dropping(history: list[dict], count: int) -> list[dict]:
+    marker = {"ts": "0.0", "omitted_marker": True, "text": f"[{count} earlier messages omitted]"}
+    return render([history[0], marker, *history[1 + count :]])
 
 
 def test_images_count_by_the_vision_formula() -> None:

@@ -3,6 +3,7 @@ answers Slack with a 404 (which Slack counts as a failed delivery)."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -17,5 +18,9 @@ def register(app: AsyncApp, services: Services) -> None:
     async def on_message(event: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient) -> None:
         await take_message(services, event, context, client)
 
+    async def ignore() -> None:
+        """Any other event (a new subscription, a type Slack adds later) is acknowledged, not 404'd."""
+
     app.event("app_mention")(on_message)
     app.event("message")(on_message)
+    app.event(re.compile(".*"))(ignore)
