@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import signal
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
 from bot.app import Runtime, runtime
@@ -33,9 +35,20 @@ async def healthz(_request: web.Request) -> web.Response:
     return web.json_response({"ok": True})
 
 
+@web.middleware
+async def refuse_malformed_bodies(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Bolt answers a signed but unparseable body with a 500, which Slack would retry; say 400."""
+    try:
+        return await handler(request)
+    except json.JSONDecodeError:
+        log.warning("refused a request whose body is not valid JSON")
+        return web.json_response({"error": "malformed body"}, status=400)
+
+
 def web_app(rt: Runtime, *, socket_mode: bool) -> web.Application:
     """Bolt's aiohttp application plus our own routes on one port; health only in Socket Mode."""
     app = web.Application() if socket_mode else rt.app.web_app(path="/slack/events")
+    app.middlewares.append(refuse_malformed_bodies)
     app.router.add_get("/healthz", healthz)
     return app
 

@@ -149,7 +149,7 @@ async def test_context_window_exceeded_is_trimmed_and_retried_once(make_harness)
         h.slack.post_message(
             "C1", "U2" if i % 2 else "U3", f"update {i}: " + "details " * 170, thread_ts=root["ts"]
         )
-    await h.slack.user_says(h.url, "C1", "U1", "so what now?", thread_ts=root["ts"])
+    h.slack.post_message("C1", "U1", "so what now?", thread_ts=root["ts"])
     h.claude.script(Reply(" ", stop_reason="model_context_window_exceeded"), "fits now")
     await h.slack.user_says(h.url, "C1", "U1", "<@UBOT> summarise", thread_ts=root["ts"])
     row1, row2 = await h.wait_for_turns(2)
