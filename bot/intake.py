@@ -8,6 +8,7 @@ from typing import Any
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot import logs
 from bot.conversation import BotIdentity
 from bot.routing import Decision, decide, thread_of
 from bot.services import Services
@@ -25,7 +26,11 @@ def identity(context: AsyncBoltContext) -> BotIdentity:
 
 
 async def take_message(
-    services: Services, event: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient
+    services: Services,
+    event: dict[str, Any],
+    context: AsyncBoltContext,
+    client: AsyncWebClient,
+    event_id: str | None = None,
 ) -> None:
     bot = identity(context)
     decision = decide(event, bot=bot, answer_bots=services.settings.bot_answer_other_bots)
@@ -33,6 +38,7 @@ async def take_message(
         return
     team_id = str(context.team_id or event.get("team") or "")
     thread = thread_of(event, team_id)
+    logs.bind(event_id=event_id, team_id=team_id, channel_id=thread.channel_id, thread_ts=thread.thread_ts)
     db = services.db
     if decision is Decision.IF_BOT_THREAD and not await threads.is_member(
         db, team_id, thread.channel_id, thread.thread_ts

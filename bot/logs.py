@@ -4,9 +4,27 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping
+from contextvars import ContextVar
 from datetime import UTC, datetime
+from types import MappingProxyType
 
 _BOLT_VERIFICATION_LOGGERS = ("slack_bolt.RequestVerification", "slack_bolt.AsyncRequestVerification")
+
+
+_FIELDS: ContextVar[Mapping[str, str]] = ContextVar("log_fields", default=MappingProxyType({}))
+
+
+def bind(**fields: str | None) -> None:
+    """Identify what the current task works on (event, workspace, channel, thread, Claude request)
+    in every log line it writes from now on. Ids only: never a token or message text."""
+    _FIELDS.set({**_FIELDS.get(), **{k: v for k, v in fields.items() if v}})
+
+
+class _AddFields(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.fields = _FIELDS.get()
+        return True
 
 
 class JsonFormatter(logging.Formatter):
@@ -16,6 +34,7 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
+            **getattr(record, "fields", {}),
         }
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
@@ -34,6 +53,7 @@ class _RedactSignatureFailures(logging.Filter):
 
 def configure(level: str = "INFO", fmt: str = "text") -> None:
     handler = logging.StreamHandler()
+    handler.addFilter(_AddFields())
     if fmt == "json":
         handler.setFormatter(JsonFormatter())
     else:

@@ -16,6 +16,7 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
 from bot.app import Runtime, runtime
 from bot.config import Settings
+from bot.health import Readiness, add_routes
 
 log = logging.getLogger(__name__)
 
@@ -31,10 +32,6 @@ class RunningBot:
         return f"http://127.0.0.1:{self.port}/slack/events"
 
 
-async def healthz(_request: web.Request) -> web.Response:
-    return web.json_response({"ok": True})
-
-
 @web.middleware
 async def refuse_malformed_bodies(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Bolt answers a signed but unparseable body with a 500, which Slack would retry; say 400."""
@@ -45,18 +42,19 @@ async def refuse_malformed_bodies(request: web.Request, handler: Handler) -> web
         return web.json_response({"error": "malformed body"}, status=400)
 
 
-def web_app(rt: Runtime, *, socket_mode: bool) -> web.Application:
-    """Bolt's aiohttp application plus our own routes on one port; health only in Socket Mode."""
+def web_app(rt: Runtime, readiness: Readiness, *, socket_mode: bool) -> web.Application:
+    """Bolt's aiohttp application plus health and metrics on one port; no events in Socket Mode."""
     app = web.Application() if socket_mode else rt.app.web_app(path="/slack/events")
     app.middlewares.append(refuse_malformed_bodies)
-    app.router.add_get("/healthz", healthz)
+    add_routes(app, readiness)
     return app
 
 
 @contextlib.asynccontextmanager
 async def running(settings: Settings) -> AsyncIterator[RunningBot]:
     async with runtime(settings) as rt:
-        runner = web.AppRunner(web_app(rt, socket_mode=settings.socket_mode), access_log=None)
+        readiness = Readiness(rt.services.db, rt.client if rt.client.token else None)
+        runner = web.AppRunner(web_app(rt, readiness, socket_mode=settings.socket_mode), access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, settings.host, settings.port)
         await site.start()
@@ -65,6 +63,7 @@ async def running(settings: Settings) -> AsyncIterator[RunningBot]:
         try:
             if settings.socket_mode and settings.slack_app_token is not None:
                 handler = AsyncSocketModeHandler(rt.app, settings.slack_app_token.get_secret_value())
+                readiness.socket = handler
                 await handler.connect_async()
                 log.info("connected to Slack over Socket Mode; /healthz on port %s", port)
             else:

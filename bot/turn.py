@@ -16,6 +16,7 @@ import httpx2
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot import metrics
 from bot.claude.stream import Deadlines, StreamResult, stream_answer
 from bot.context_budget import Trimmed, estimate_tokens, fit_thread
 from bot.conversation import BotIdentity, build_messages, mentioned_user_ids
@@ -69,6 +70,13 @@ class Prepared:
 async def run_turn(
     services: Services, client: AsyncWebClient, bot: BotIdentity, request: TurnRequest
 ) -> None:
+    with metrics.IN_FLIGHT.track_inprogress():
+        await _run_turn(services, client, bot, request)
+
+
+async def _run_turn(
+    services: Services, client: AsyncWebClient, bot: BotIdentity, request: TurnRequest
+) -> None:
     settings = services.settings
     thread = request.thread
     reply_id = uuid.uuid4().hex
@@ -96,7 +104,7 @@ async def run_turn(
     try:
         result = await _stream_until_stopped(services, client, thread, prepared.params, writer, signal)
         if result.stop_reason == "model_context_window_exceeded" and not result.text.strip():
-            await ledger.record(services.db, _usage_row(request, prepared.params["model"], result))
+            await _account(services, request, prepared.params["model"], result)
             smaller = await _prepare(
                 services, client, bot, request, services.settings.context_budget_tokens // 2
             )
@@ -112,7 +120,7 @@ async def run_turn(
     if prepared.file_notes:
         await _notice(client, thread, _files_note(prepared.file_notes), "files")
     await _close_with_notice(client, thread, result, prepared.omitted, signal.reason)
-    await ledger.record(services.db, _usage_row(request, prepared.params["model"], result))
+    await _account(services, request, prepared.params["model"], result)
 
 
 async def _prepare(
@@ -265,6 +273,29 @@ async def _notice(
     await post_notice(
         client, channel=thread.channel_id, thread_ts=thread.thread_ts, text=text, kind=kind, actions=actions
     )
+
+
+async def _account(services: Services, request: TurnRequest, model: str, result: StreamResult) -> None:
+    """One ledger row per Messages API call, and the same figures for `/metrics`."""
+    row = _usage_row(request, model, result)
+    await ledger.record(services.db, row)
+    metrics.record_reply(
+        team_id=row.team_id,
+        model=model,
+        outcome=row.error_kind or _outcome(result.stop_reason),
+        usage={
+            "input": row.input_tokens,
+            "output": row.output_tokens,
+            "cache_creation": row.cache_creation_input_tokens,
+            "cache_read": row.cache_read_input_tokens,
+        },
+        ttft_ms=row.ttft_ms,
+        duration_ms=row.duration_ms,
+    )
+
+
+def _outcome(stop_reason: str | None) -> str:
+    return "ok" if stop_reason in {"end_turn", "stop_sequence"} else stop_reason or "unknown"
 
 
 def _usage_row(request: TurnRequest, model: str, result: StreamResult) -> UsageRecord:

@@ -16,6 +16,7 @@ from typing import Any
 import anthropic
 import httpx2
 
+from bot import logs
 from bot.claude.errors import ClaudeFailure, classify, stalled
 
 log = logging.getLogger(__name__)
@@ -95,6 +96,7 @@ async def stream_answer(
             client.messages.stream(**params) as stream,
         ):
             result.request_id = stream.request_id
+            logs.bind(request_id=result.request_id)
             async for event in stream:
                 silence.reschedule(loop.time() + limits.idle)
                 if event.type == "content_block_delta" and event.delta.type == "text_delta":

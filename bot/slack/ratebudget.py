@@ -24,6 +24,8 @@ from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 
+from bot.metrics import SLACK_RATE_LIMITED
+
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
@@ -182,6 +184,7 @@ class BudgetAwareRateLimitHandler(AsyncRateLimitErrorRetryHandler):
             token = (_header(request.headers, "authorization") or "").removeprefix("Bearer ")
             method = request.url.rstrip("/").rsplit("/", 1)[-1].split("?")[0]
             self._budgets.penalize(workspace_key(token), method, float(retry_after or 1))
+            SLACK_RATE_LIMITED.labels(method).inc()
         await super().prepare_for_next_attempt_async(
             state=state, request=request, response=response, error=error
         )

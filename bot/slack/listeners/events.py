@@ -15,8 +15,10 @@ from bot.services import Services
 
 
 def register(app: AsyncApp, services: Services) -> None:
-    async def on_message(event: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient) -> None:
-        await take_message(services, event, context, client)
+    async def on_message(
+        event: dict[str, Any], body: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient
+    ) -> None:
+        await take_message(services, event, context, client, event_id=body.get("event_id"))
 
     async def ignore() -> None:
         """Any other event (a new subscription, a type Slack adds later) is acknowledged, not 404'd."""
