@@ -11,6 +11,9 @@ from datetime import timedelta
 
 import aiohttp
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
+from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore
+from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStore
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -23,6 +26,7 @@ from bot.slack.client import make_web_client
 from bot.slack.listeners import register
 from bot.slack.ratebudget import Budgets
 from bot.slack.reply import NativeSupport
+from bot.slack.scopes import BOT_SCOPES
 from bot.slack.users import UserDirectory
 from bot.store import Database, threads
 
@@ -88,7 +92,25 @@ def build_app(settings: Settings, client: AsyncWebClient, services: Services) ->
         signing_secret=secret,
         request_verification_enabled=not settings.socket_mode,
         ignoring_self_events_enabled=True,
+        oauth_settings=oauth_settings(settings, services.db) if settings.oauth else None,
     )
     protect_bolt_logger()
     register(app, services)
+    if settings.oauth:
+        app.event("tokens_revoked")(app.default_tokens_revoked_event_listener())
+        app.event("app_uninstalled")(app.default_app_uninstalled_event_listener())
     return app
+
+
+def oauth_settings(settings: Settings, db: Database) -> AsyncOAuthSettings:
+    """`/slack/install` and `/slack/oauth_redirect`, with installations kept in our own database
+    (slack_sdk's SQLAlchemy stores; their tables come with the migrations)."""
+    client_id = str(settings.slack_client_id)
+    secret = settings.slack_client_secret.get_secret_value() if settings.slack_client_secret else ""
+    return AsyncOAuthSettings(
+        client_id=client_id,
+        client_secret=secret,
+        scopes=list(BOT_SCOPES),
+        installation_store=AsyncSQLAlchemyInstallationStore(client_id=client_id, engine=db.engine),
+        state_store=AsyncSQLAlchemyOAuthStateStore(expiration_seconds=600, engine=db.engine),
+    )

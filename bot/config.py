@@ -137,15 +137,21 @@ class Settings(BaseSettings):
         return self.claude_context_window - self.claude_max_tokens - self.context_margin_tokens
 
     @property
+    def oauth(self) -> bool:
+        """Installable in many workspaces: tokens come from the installation store, not the env."""
+        return bool(self.slack_client_id and self.slack_client_secret)
+
+    @property
     def socket_mode(self) -> bool:
         return self.slack_app_token is not None
 
     def check_for_serving(self) -> None:
         """Refuse to start without what `bot serve` needs, naming what to set."""
-        if self.slack_bot_token is None:
+        if self.slack_bot_token is None and not self.oauth:
             raise ConfigError(
                 "SLACK_BOT_TOKEN is not set: copy the Bot User OAuth Token (xoxb-…) from your Slack "
-                "app's OAuth & Permissions page into the environment or .env."
+                "app's OAuth & Permissions page into the environment or .env (or set SLACK_CLIENT_ID "
+                "and SLACK_CLIENT_SECRET to install through OAuth)."
             )
         if not self.socket_mode and self.slack_signing_secret is None:
             raise ConfigError(

@@ -1,0 +1,13 @@
+"""The bot scopes the app asks for when installed through OAuth (the manifests list the same)."""
+
+BOT_SCOPES = (
+    "app_mentions:read",
+    "channels:history",
+    "groups:history",
+    "im:history",
+    "mpim:history",
+    "chat:write",
+    "users:read",
+    "files:read",
+    "commands",
+)
