@@ -46,7 +46,7 @@ class Runtime:
 async def runtime(settings: Settings) -> AsyncIterator[Runtime]:
     """Everything a running bot holds open, closed again in reverse order."""
     db = Database(settings.database_url)
-    await db.create_all()
+    await db.upgrade()
     claude = make_claude_client(settings)
     async with aiohttp.ClientSession() as session:
         token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
@@ -95,10 +95,11 @@ def build_app(settings: Settings, client: AsyncWebClient, services: Services) ->
         oauth_settings=oauth_settings(settings, services.db) if settings.oauth else None,
     )
     protect_bolt_logger()
-    register(app, services)
     if settings.oauth:
+        # Before the catch-all listener `register` adds last: Bolt runs the first that matches.
         app.event("tokens_revoked")(app.default_tokens_revoked_event_listener())
         app.event("app_uninstalled")(app.default_app_uninstalled_event_listener())
+    register(app, services)
     return app
 
 

@@ -14,6 +14,7 @@ from bot.config import ConfigError, load_settings
 from bot.logs import configure
 from bot.store import Database
 from bot.store.ledger import TeamUsage, usage_by_team
+from bot.store.models import UsageRecord
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -30,8 +31,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             rows = asyncio.run(_usage(settings.database_url, args.since))
             print(json.dumps([_json_row(row) for row in rows], indent=2) if args.json else usage_table(rows))
         elif args.command == "db":
-            asyncio.run(_upgrade(settings.database_url))
-            print("Database is up to date.")
+            revision = asyncio.run(_upgrade(settings.database_url))
+            print(f"Database is up to date: revision {revision}.")
     except ConfigError as exc:
         print(f"bot: {exc}", file=sys.stderr)
         return 2
@@ -60,18 +61,21 @@ def _date(value: str) -> datetime:
 
 
 async def _usage(url: str, since: datetime | None) -> list[TeamUsage]:
+    """Read-only: a report must not migrate a production database behind the deploy's back, and
+    a database without a ledger simply has no usage yet."""
     db = Database(url)
     try:
-        await db.create_all()
+        if not await db.has_table(UsageRecord.__tablename__):
+            return []
         return await usage_by_team(db, since=since)
     finally:
         await db.close()
 
 
-async def _upgrade(url: str) -> None:
+async def _upgrade(url: str) -> str | None:
     db = Database(url)
     try:
-        await db.create_all()
+        return await db.upgrade()
     finally:
         await db.close()
 

@@ -79,7 +79,7 @@ async def bot_database_url(request: pytest.FixtureRequest, tmp_path: Any) -> Asy
 @pytest.fixture
 async def db(database_url: str) -> AsyncIterator[Database]:
     database = Database(database_url)
-    await database.create_all()
+    await database.upgrade()
     yield database
     await database.close()
 

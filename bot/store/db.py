@@ -1,17 +1,19 @@
-"""The async engine and the one insert-if-absent helper every table needs."""
+"""The async engine, schema upgrades, and the one insert-if-absent helper every table needs."""
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import URL, event, make_url
+from sqlalchemy import URL, event, inspect, make_url
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlmodel import SQLModel
 
-from bot.store import models  # noqa: F401  (registers the tables)
+from bot.store import migrations
 
 
 class Database:
@@ -27,9 +29,15 @@ class Database:
     def dialect(self) -> str:
         return self.engine.dialect.name
 
-    async def create_all(self) -> None:
+    async def upgrade(self) -> str | None:
+        """Run the migrations up to head on this engine (so in its `?search_path=` schema, where
+        `alembic_version` lives too); the revision reached. Safe to run from several processes."""
         async with self.engine.begin() as conn:
-            await conn.run_sync(SQLModel.metadata.create_all)
+            return await conn.run_sync(migrations.upgrade)
+
+    async def has_table(self, name: str) -> bool:
+        async with self.engine.connect() as conn:
+            return await conn.run_sync(lambda sync: inspect(sync).has_table(name))
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
@@ -55,7 +63,7 @@ class Database:
 def _engine_options(url: str) -> tuple[URL, dict[str, Any]]:
     """Engine options per backend. A PostgreSQL `?search_path=` picks the schema (asyncpg has no
     URL parameter for it), so one database can hold several deployments or test runs."""
-    parsed = make_url(url)
+    parsed = _asyncpg_url(make_url(url))
     if parsed.get_backend_name() == "sqlite":
         return parsed, {"connect_args": {"timeout": 30}}
     options: dict[str, Any] = {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 10}
@@ -66,9 +74,25 @@ def _engine_options(url: str) -> tuple[URL, dict[str, Any]]:
     return parsed, options
 
 
+def _asyncpg_url(url: URL) -> URL:
+    """Hosts hand out `postgres://…?sslmode=…` (Fly's `postgres attach`, Heroku, Render); the bot
+    ships asyncpg, which SQLAlchemy only picks when named, and which calls that option `ssl`."""
+    if url.drivername not in ("postgres", "postgresql", "postgresql+asyncpg"):
+        return url
+    url = url.set(drivername="postgresql+asyncpg")
+    sslmode = url.query.get("sslmode")
+    if sslmode is None:
+        return url
+    return url.difference_update_query(["sslmode"]).update_query_dict({"ssl": sslmode})
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=30000")
+    # Another process switching (or already writing to) a new file at this very moment makes SQLite
+    # refuse at once rather than wait; WAL belongs to the file, so that process's switch covers this
+    # connection too.
+    with contextlib.suppress(sqlite3.OperationalError):
+        cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()

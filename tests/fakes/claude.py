@@ -110,12 +110,26 @@ class Reply:
 
 @dataclass
 class RecordedRequest:
-    """What the fake received, so tests can assert what Claude was sent (header names lowercased)."""
+    """What the fake received, so tests can assert what Claude was sent (header names lowercased).
+
+    The answer fields are filled while it is served, so benchmarks can time the bot against the
+    moments Claude's tokens left the server and check Slack ends up with exactly this text.
+    """
 
     path: str
     headers: dict[str, str]
     body: dict[str, Any]
     time: float
+    text: str = ""
+    """The answer text served (after any max_tokens cut), streamed or not."""
+    first_delta: float | None = None
+    """time.monotonic() just after the first text delta was written to the stream."""
+    last_delta: float | None = None
+    """time.monotonic() just after the last text delta was written to the stream."""
+    deltas_sent: int = 0
+
+
+RECORDED = web.RequestKey("recorded", RecordedRequest)
 
 
 class _ApiError(Exception):
@@ -515,6 +529,7 @@ class FakeClaude:
             request.path, {k.lower(): v for k, v in request.headers.items()}, {}, received
         )
         self.requests.append(recorded)
+        request[RECORDED] = recorded
         try:
             raw = await _read_body(request)
             try:
@@ -596,6 +611,7 @@ class FakeClaude:
         if len(text) > limit:
             text, stop_reason, stop_details = text[:limit], "max_tokens", None
         deltas = _delta_events(text, self.chars_per_token)
+        request[RECORDED].text = text
         model = body["model"]
         usage = self._usage(model, body, prompt) | {"output_tokens": len(deltas)}
         stop: dict[str, Any] = {"stop_reason": stop_reason, "stop_sequence": None}
@@ -651,6 +667,7 @@ class FakeClaude:
                 break
             await schedule.wait(i)
             await response.write(deltas[i])
+            _sent_delta(request[RECORDED])
         end = {"type": "message_delta", "delta": stop, "usage": usage}
         await response.write(CONTENT_BLOCK_STOP + _sse("message_delta", end) + MESSAGE_STOP)
         return response
@@ -673,6 +690,14 @@ class FakeClaude:
                 status = STATUS_BY_ERROR_TYPE.get(fault.error_type, 500)
                 raise _ApiError(status, fault.error_type, ERROR_MESSAGES.get(fault.error_type, "Overloaded"))
         await schedule.wait(tokens - 1)
+
+
+def _sent_delta(recorded: RecordedRequest) -> None:
+    now = time.monotonic()
+    if recorded.first_delta is None:
+        recorded.first_delta = now
+    recorded.last_delta = now
+    recorded.deltas_sent += 1
 
 
 def _drop(request: web.Request) -> None:
