@@ -1,0 +1,286 @@
+"""`python -m benchmarks`: choose the runs, run them, print the tables, write the JSON."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import math
+import os
+import platform
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from benchmarks import report
+from benchmarks.scenarios import (
+    Config,
+    capacity_steps,
+    run_ack,
+    run_baseline,
+    run_capacity,
+    run_replies,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_JSON = ROOT / "benchmarks" / "results" / "latest.json"
+SECTIONS = ("replies", "ack", "capacity", "rss")
+# What --quick changes, so a smoke run finishes in well under a minute.
+QUICK = {
+    "tokens": 100,
+    "concurrency": "1,5",
+    "ack_seconds": 2.0,
+    "rss_replies": 20,
+    "capacity_max": 20,
+    "timeout": 60.0,
+}
+FULL = {
+    "tokens": 1000,
+    "concurrency": "1,10,50",
+    "ack_seconds": 5.0,
+    "rss_replies": 100,
+    "capacity_max": 200,
+    "timeout": 240.0,
+}
+
+
+def _csv_ints(value: str) -> list[int]:
+    try:
+        numbers = [int(part) for part in value.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a comma-separated list of numbers") from None
+    if not numbers or min(numbers) < 1:
+        raise argparse.ArgumentTypeError("concurrencies must be positive")
+    return numbers
+
+
+def _env_pair(value: str) -> tuple[str, str]:
+    name, sep, setting = value.partition("=")
+    if not sep or not name:
+        raise argparse.ArgumentTypeError(f"{value!r} is not KEY=VALUE")
+    return name, setting
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m benchmarks",
+        description="Benchmark the bot (as its own process) against the fake Slack and fake Claude.",
+        epilog="With none of --replies/--ack/--capacity/--rss/--all, runs --replies and --ack.",
+    )
+    p.add_argument("--modes", default="edit,native", help="stream modes to run (SLACK_STREAM_MODE)")
+    p.add_argument("--concurrency", help="simultaneous replies per scenario (default 1,10,50)")
+    p.add_argument("--tokens", type=int, help="tokens per answer (default 1000)")
+    p.add_argument("--tps", type=float, default=80.0, help="Claude tokens per second (default 80)")
+    p.add_argument("--ttft", type=float, default=0.4, help="Claude time to first token, s (default 0.4)")
+    p.add_argument("--slack-latency", type=float, default=0.05, help="Slack Web API round trip, s")
+    p.add_argument(
+        "--rate-limits",
+        choices=("tiers", "off"),
+        default="tiers",
+        help="enforce Slack's published per-method tiers in the fake (default) or not",
+    )
+    p.add_argument("--json", type=Path, default=DEFAULT_JSON, help=f"where to write figures ({DEFAULT_JSON})")
+    p.add_argument("--quick", action="store_true", help="smoke run: 100 tokens, 1 and 5 replies")
+    p.add_argument("--replies", action="store_true", help="modes x concurrencies, plus the SDK baseline")
+    p.add_argument("--ack", action="store_true", help="HTTP ack latency at --ack-rate events/s")
+    p.add_argument("--capacity", action="store_true", help="search the capacity figure")
+    p.add_argument("--rss", action="store_true", help="peak RSS with --rss-replies replies in flight")
+    p.add_argument("--all", action="store_true", help="replies, baseline, ack, capacity and rss")
+    p.add_argument("--ack-rate", type=float, default=50.0, help="events per second (default 50)")
+    p.add_argument("--ack-seconds", type=float, help="seconds of events (default 5)")
+    p.add_argument("--ack-load", type=int, default=0, help="replies streaming during the ack run (default 0)")
+    p.add_argument("--rss-replies", type=int, help="replies in flight for --rss (default 100)")
+    p.add_argument(
+        "--rss-rate-limits",
+        choices=("tiers", "off"),
+        default="off",
+        help="rate limits during --rss (default off, so all replies are in flight at once)",
+    )
+    p.add_argument("--capacity-start", type=int, default=10, help="first capacity step (default 10)")
+    p.add_argument("--capacity-max", type=int, help="last capacity step tried (default 200)")
+    p.add_argument(
+        "--capacity-rate-limits",
+        choices=("tiers", "off"),
+        default="off",
+        help="off (default): no limits in the fake and no write budget in the bot, so the replies"
+        " of a step really run at once; tiers: both kept",
+    )
+    p.add_argument(
+        "--timeout",
+        type=float,
+        help="seconds past the end of Claude's streams to wait for the bot (default 240)",
+    )
+    p.add_argument(
+        "--bot-env",
+        type=_env_pair,
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="extra environment for the bot, e.g. SLACK_UPDATE_INTERVAL=2 (repeatable)",
+    )
+    p.add_argument("--keep-logs", type=Path, help="copy each bot process's log into this folder")
+    return p
+
+
+def _resolve(args: argparse.Namespace) -> argparse.Namespace:
+    defaults = QUICK if args.quick else FULL
+    for name, value in defaults.items():
+        if getattr(args, name) is None:
+            setattr(args, name, value)
+    args.concurrency = _csv_ints(args.concurrency) if isinstance(args.concurrency, str) else args.concurrency
+    args.modes = [m.strip() for m in args.modes.split(",") if m.strip()]
+    chosen = {s for s in SECTIONS if getattr(args, s)}
+    args.sections = set(SECTIONS) if args.all else chosen or {"replies", "ack"}
+    return args
+
+
+def _progress(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def _git() -> dict[str, Any]:
+    def run(*cmd: str) -> str | None:
+        try:
+            done = subprocess.run(["git", *cmd], cwd=ROOT, capture_output=True, text=True, timeout=10)
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+        return done.stdout.strip() if done.returncode == 0 else None
+
+    status = run("status", "--porcelain")
+    return {"commit": run("rev-parse", "HEAD"), "dirty": None if status is None else bool(status)}
+
+
+def _machine() -> dict[str, Any]:
+    return {
+        "nproc": os.cpu_count(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "loadavg_at_start": os.getloadavg(),
+    }
+
+
+def _finite(value: Any) -> Any:
+    """JSON has no infinity: a latency that never happened is written as null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
+
+
+async def run(args: argparse.Namespace) -> dict[str, Any]:
+    config = Config(
+        tokens=args.tokens,
+        tps=args.tps,
+        ttft=args.ttft,
+        slack_latency=args.slack_latency,
+        rate_limits=args.rate_limits == "tiers",
+        timeout=args.timeout,
+        bot_env=dict(args.bot_env),
+        keep_logs=args.keep_logs,
+    )
+    results: dict[str, list[dict[str, Any]]] = {
+        k: [] for k in ("replies", "baseline", "ack", "rss", "capacity")
+    }
+    if "replies" in args.sections:
+        for concurrency in args.concurrency:
+            for mode in args.modes:
+                _progress(f"replies: mode={mode} concurrency={concurrency}")
+                results["replies"].append(await run_replies(config, mode, concurrency))
+            _progress(f"baseline: {concurrency} streams")
+            results["baseline"].append(await run_baseline(config, concurrency))
+    if "ack" in args.sections:
+        _progress(f"ack: {args.ack_rate:g} events/s for {args.ack_seconds:g} s")
+        results["ack"].append(
+            await run_ack(
+                config, args.modes[0], rate=args.ack_rate, seconds=args.ack_seconds, load=args.ack_load
+            )
+        )
+    if "rss" in args.sections:
+        for mode in args.modes:
+            _progress(f"rss: mode={mode} replies={args.rss_replies}")
+            run_rss = await run_replies(
+                config, mode, args.rss_replies, rate_limits=args.rss_rate_limits == "tiers"
+            )
+            results["rss"].append(run_rss)
+    if "capacity" in args.sections:
+        steps = capacity_steps(args.capacity_start, args.capacity_max)
+        for mode in args.modes:
+            _progress(f"capacity: mode={mode} steps={steps}")
+            paced = args.capacity_rate_limits == "tiers"
+            results["capacity"].append(await run_capacity(config, mode, steps, paced=paced))
+    return results
+
+
+def render(results: dict[str, list[dict[str, Any]]], targets: list[dict[str, Any]]) -> str:
+    parts = []
+    if results["replies"]:
+        parts += [
+            report.latency_table(results["replies"]),
+            report.slack_table(results["replies"]),
+            report.cpu_table(results["replies"], results["baseline"]),
+            report.baseline_table(results["baseline"]),
+        ]
+    if results["ack"]:
+        parts.append(report.ack_table(results["ack"]))
+    if results["rss"]:
+        parts.append(report.rss_table(results["rss"]))
+    if results["capacity"]:
+        parts.append(report.capacity_table(results["capacity"]))
+    parts.append(report.targets_table(targets))
+    return "\n\n".join(parts)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _resolve(parser().parse_args(argv))
+    started = time.time()
+    machine = _machine()
+    results = asyncio.run(run(args))
+    targets = report.targets(
+        results["replies"],
+        results["baseline"],
+        results["ack"],
+        results["rss"],
+        results["capacity"],
+        args.slack_latency * 1000,
+    )
+    print(render(results, targets))
+    document = {
+        "started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(started)),
+        "duration_seconds": round(time.time() - started, 1),
+        "argv": sys.argv[1:] if argv is None else list(argv),
+        "settings": {
+            "modes": args.modes,
+            "concurrency": args.concurrency,
+            "tokens": args.tokens,
+            "chars_per_token": 4,
+            "tps": args.tps,
+            "ttft": args.ttft,
+            "slack_latency": args.slack_latency,
+            "rate_limits": args.rate_limits,
+            "sections": sorted(args.sections),
+            "ack": {"rate": args.ack_rate, "seconds": args.ack_seconds, "load": args.ack_load},
+            "rss": {"replies": args.rss_replies, "rate_limits": args.rss_rate_limits},
+            "capacity": {
+                "start": args.capacity_start,
+                "max": args.capacity_max,
+                "rate_limits": args.capacity_rate_limits,
+            },
+            "timeout": args.timeout,
+            "bot_env": dict(args.bot_env),
+            "visible_time": "Slack call arrival at the fake + configured latency (when the answer left)",
+        },
+        "git": _git(),
+        "machine": machine,
+        "results": results,
+        "targets": targets,
+    }
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(_finite(document), indent=1))
+    print(f"\nFigures written to {args.json}")
+    return 0
