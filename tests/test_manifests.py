@@ -9,7 +9,7 @@ updating the manifests and the table below fails here, not in a workspace.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -172,7 +172,7 @@ def recorded() -> Iterator[list[tuple[str, Any]]]:
         yield calls
 
 
-async def evidence(config: Settings, calls: list[tuple[str, Any]], probes: Iterable[str] = ()) -> Evidence:
+async def evidence(config: Settings, calls: list[tuple[str, Any]], probes: Sequence[str] = ()) -> Evidence:
     """Build the real app and read off its listeners; with `probes` ("METHOD /path"), also run the
     HTTP server and note which of those it serves. (Socket Mode would try to reach Slack.)"""
     found = Evidence(source=bot_source())

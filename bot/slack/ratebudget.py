@@ -4,8 +4,9 @@ Slack counts calls per method per workspace per minute (`chat.update` is Tier 3,
 minute). The budget hands out calls in a sliding 60-second window a little under that, so
 the app slows its edit cadence instead of collecting 429s. Two classes of caller: *urgent*
 (a reply's first and final text, notices) go first; *progress* edits share what is left in
-arrival order, and since each reply asks again only after its turn, they share it fairly.
-Progress edits also leave room for the final edits of the replies still running.
+arrival order, paced evenly over the window, and since each reply asks again only after its
+turn, they share it fairly. Progress edits also leave room for the final edits of the replies
+still running.
 """
 
 from __future__ import annotations
@@ -46,6 +47,9 @@ class WindowScheduler(Generic[T]):
         self._urgent: deque[T] = deque()
         self._progress: deque[T] = deque()
         self._paused_until = 0.0
+        self._next_progress = 0.0
+        """Progress edits are paced evenly over the window: a burst of them early on would leave
+        nothing for the final text of replies that start a moment later."""
 
     def request(self, ticket: T, *, urgent: bool) -> None:
         (self._urgent if urgent else self._progress).append(ticket)
@@ -69,14 +73,19 @@ class WindowScheduler(Generic[T]):
                 granted.append(self._urgent.popleft())
                 self._granted.append(now)
             progress_room = self.limit - min(self.reserve, self.limit - 1)
-            while self._progress and not self._urgent and len(self._granted) < progress_room:
+            paced = now >= self._next_progress
+            if self._progress and not self._urgent and len(self._granted) < progress_room and paced:
                 granted.append(self._progress.popleft())
                 self._granted.append(now)
+                self._next_progress = now + self.window / self.limit
         if not self.waiting:
             return granted, None
         if now < self._paused_until:
             return granted, self._paused_until - now
-        return granted, max(self._granted[0] + self.window - now, 0.001) if self._granted else 0.001
+        waits = [self._granted[0] + self.window - now] if self._granted else []
+        if self._progress and not self._urgent and len(self._granted) < self.limit:
+            waits.append(self._next_progress - now)
+        return granted, max(min(waits, default=0.001), 0.001)
 
     def penalize(self, now: float, retry_after: float) -> None:
         """Honour a 429: nothing until `Retry-After` has passed, and a smaller budget after."""

@@ -32,6 +32,7 @@ from bot.textsplit import cut_once
 log = logging.getLogger(__name__)
 
 THINKING_STATUS = "is thinking…"
+CONTROL_GRACE_SECONDS = 2.0
 FLUSH_CHARS = 600
 """Pending text that triggers an early flush: big pastes show up without waiting the interval."""
 
@@ -98,6 +99,7 @@ class SlackReply:
         self._prefix = ""
         self._flushed_len = 0
         self._control_ts: str | None = None
+        self._control: asyncio.Task[None] | None = None
         self._permit: str | None = None
         self._final_method = ""
         self._reserve_final("chat.stopStream" if self._native_now() else "chat.update")
@@ -267,7 +269,9 @@ class SlackReply:
                 self._reserve_final("chat.update")
             else:
                 message.ts, message.shown, message.streaming = str(response["ts"]), content, True
-                await self._post_control()
+                if self.options.stop_value is not None and self._control is None:
+                    # In the background: the stream must not wait for the button's budget.
+                    self._control = asyncio.create_task(self._post_control(self.options.stop_value))
                 return
         response = await self._call(
             "chat.postMessage",
@@ -318,22 +322,31 @@ class SlackReply:
         )
         message.shown = content
 
-    async def _post_control(self) -> None:
+    async def _post_control(self, stop_value: str) -> None:
         """A streaming message can't carry buttons, so the Stop button gets a small message of its own."""
-        if self.options.stop_value is None or self._control_ts is not None:
+        try:
+            response = await self._call(
+                "chat.postMessage",
+                urgent=False,
+                channel=self.target.channel,
+                thread_ts=self.target.thread_ts,
+                text="Claude is writing…",
+                blocks=[stop_actions(stop_value)],
+                metadata={"event_type": NOTICE_EVENT_TYPE, "event_payload": {"kind": "controls"}},
+            )
+        except SlackApiError as exc:
+            log.info("no Stop button for this reply: %s", exc.response.get("error"))
             return
-        response = await self._call(
-            "chat.postMessage",
-            urgent=False,
-            channel=self.target.channel,
-            thread_ts=self.target.thread_ts,
-            text="Claude is writing…",
-            blocks=[stop_actions(self.options.stop_value)],
-            metadata={"event_type": NOTICE_EVENT_TYPE, "event_payload": {"kind": "controls"}},
-        )
         self._control_ts = str(response["ts"])
 
     async def _remove_control(self) -> None:
+        if self._control is not None:
+            # A post already on its way gets a moment to land (so it can be deleted); one still
+            # waiting for the budget is simply dropped.
+            _, pending = await asyncio.wait({self._control}, timeout=CONTROL_GRACE_SECONDS)
+            for task in pending:
+                task.cancel()
+                await asyncio.wait({task})
         if self._control_ts is None:
             return
         try:

@@ -6,12 +6,23 @@ from bot.slack.ratebudget import WindowScheduler
 def test_grants_up_to_the_limit_then_waits_for_the_window() -> None:
     s: WindowScheduler[str] = WindowScheduler(limit=3, window=60)
     for name in "abcd":
-        s.request(name, urgent=False)
+        s.request(name, urgent=True)
     granted, wait = s.poll(0.0)
     assert granted == ["a", "b", "c"]
     assert wait == 60.0
     assert s.poll(30.0) == ([], 30.0)
     assert s.poll(60.0) == (["d"], None)
+
+
+def test_progress_edits_are_paced_over_the_window() -> None:
+    s: WindowScheduler[str] = WindowScheduler(limit=3, window=60)
+    for name in "abc":
+        s.request(name, urgent=False)
+    assert s.poll(0.0) == (["a"], 20.0)
+    assert s.poll(10.0) == ([], 10.0)
+    assert s.poll(20.0) == (["b"], 20.0)
+    s.request("final", urgent=True)
+    assert s.poll(21.0) == (["final"], 39.0), "urgent calls are not paced; the window is now full"
 
 
 def test_urgent_goes_first_even_when_queued_later() -> None:
@@ -28,8 +39,9 @@ def test_progress_leaves_room_for_the_finals_of_running_replies() -> None:
     s.reserve = 3
     for i in range(5):
         s.request(f"p{i}", urgent=False)
-    granted, _ = s.poll(0.0)
-    assert granted == ["p0", "p1"]
+    assert s.poll(0.0)[0] == ["p0"]
+    assert s.poll(12.0)[0] == ["p1"]
+    assert s.poll(24.0)[0] == [], "the rest is kept for the final text of the three running replies"
     s.request("final-a", urgent=True)
     s.request("final-b", urgent=True)
     s.request("final-c", urgent=True)
