@@ -12,11 +12,13 @@ import subprocess
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from benchmarks import report
 from benchmarks.scenarios import (
+    UNPACED_BOT_ENV,
     Config,
     capacity_steps,
     run_ack,
@@ -121,6 +123,12 @@ def parser() -> argparse.ArgumentParser:
         metavar="KEY=VALUE",
         help="extra environment for the bot, e.g. SLACK_UPDATE_INTERVAL=2 (repeatable)",
     )
+    p.add_argument(
+        "--settle",
+        type=float,
+        help="seconds to wait after each warm-up turn (default: 61 for bursts of 40+ replies with rate"
+        " limits, so the warm-up's calls have left every per-minute window; else 0)",
+    )
     p.add_argument("--keep-logs", type=Path, help="copy each bot process's log into this folder")
     return p
 
@@ -183,6 +191,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         timeout=args.timeout,
         bot_env=dict(args.bot_env),
         keep_logs=args.keep_logs,
+        settle=args.settle,
     )
     results: dict[str, list[dict[str, Any]]] = {
         k: [] for k in ("replies", "baseline", "ack", "rss", "capacity")
@@ -204,9 +213,11 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     if "rss" in args.sections:
         for mode in args.modes:
             _progress(f"rss: mode={mode} replies={args.rss_replies}")
-            run_rss = await run_replies(
-                config, mode, args.rss_replies, rate_limits=args.rss_rate_limits == "tiers"
-            )
+            rss_config = config
+            if args.rss_rate_limits == "off":
+                # Neither Slack nor the bot's own budget may hold replies back, or fewer are in flight.
+                rss_config = replace(config, rate_limits=False, bot_env={**UNPACED_BOT_ENV, **config.bot_env})
+            run_rss = await run_replies(rss_config, mode, args.rss_replies)
             results["rss"].append(run_rss)
     if "capacity" in args.sections:
         steps = capacity_steps(args.capacity_start, args.capacity_max)
@@ -265,13 +276,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             "rate_limits": args.rate_limits,
             "sections": sorted(args.sections),
             "ack": {"rate": args.ack_rate, "seconds": args.ack_seconds, "load": args.ack_load},
-            "rss": {"replies": args.rss_replies, "rate_limits": args.rss_rate_limits},
+            "rss": {
+                "replies": args.rss_replies,
+                "rate_limits": args.rss_rate_limits,
+                "bot_env": UNPACED_BOT_ENV if args.rss_rate_limits == "off" else {},
+            },
             "capacity": {
                 "start": args.capacity_start,
                 "max": args.capacity_max,
                 "rate_limits": args.capacity_rate_limits,
             },
             "timeout": args.timeout,
+            "settle": args.settle,
             "bot_env": dict(args.bot_env),
             "visible_time": "Slack call arrival at the fake + configured latency (when the answer left)",
         },

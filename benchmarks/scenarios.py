@@ -56,6 +56,11 @@ WARM_UP_CHANNEL = "CWARM"
 ACK_CHANNEL = "CACK"
 
 Until = Literal["done", "first_text"]
+SETTLE_SECONDS = 61.0
+SETTLE_FROM = 40
+"""A burst this large can reach a per-minute limit (Slack's, or the bot's own budget a little
+under it), so the warm-up's calls must first leave the 60-second windows: otherwise one reply
+of the burst waits a minute because of the harness, not the bot."""
 UNPACED_BOT_ENV = {"SLACK_RATE_LIMITS": "{}"}
 """Tells the bot to keep no per-method write budget (its setting; unknown settings are ignored)."""
 
@@ -71,6 +76,8 @@ class Config:
     """Seconds to wait, after Claude's streams would have ended, for the bot to finish."""
     bot_env: dict[str, str] = field(default_factory=dict)
     warm_up_tokens: int = 20
+    settle: float | None = None
+    """Seconds to wait after the warm-up; None: SETTLE_SECONDS for bursts of SETTLE_FROM or more."""
     keep_logs: Path | None = None
 
     @property
@@ -101,7 +108,13 @@ def _own_cpu() -> float:
 
 @contextlib.asynccontextmanager
 async def workspace(
-    config: Config, mode: str, *, users: int, channels: Iterable[str], rate_limits: bool
+    config: Config,
+    mode: str,
+    *,
+    users: int,
+    channels: Iterable[str],
+    rate_limits: bool,
+    settle: float = 0.0,
 ) -> AsyncIterator[Workspace]:
     """Fresh fakes (one workspace), a bot process pointed at them, and a finished warm-up turn.
 
@@ -144,7 +157,7 @@ async def workspace(
             if time.monotonic() > deadline:
                 raise RuntimeError(f"the warm-up turn did not finish:\n{bot.log_tail()}")
             await asyncio.sleep(0.05)
-        await asyncio.sleep(0.2)
+        await asyncio.sleep(max(0.2, settle))
         if rate_limits:
             slack.rate_limits = dict(FakeSlack.TIER_LIMITS)
         yield env
@@ -359,7 +372,13 @@ async def run_replies(
     limited = config.rate_limits if rate_limits is None else rate_limits
     channels = [f"C{i}" for i in range(1, concurrency + 1)]
     answer = answer_text(config.tokens)
-    async with workspace(config, mode, users=concurrency, channels=channels, rate_limits=limited) as env:
+    unpaced = not limited and config.bot_env.get("SLACK_RATE_LIMITS") == "{}"
+    settle = config.settle
+    if settle is None:
+        settle = SETTLE_SECONDS if concurrency >= SETTLE_FROM and not unpaced else 0.0
+    async with workspace(
+        config, mode, users=concurrency, channels=channels, rate_limits=limited, settle=settle
+    ) as env:
         slack, claude, bot = env.slack, env.claude, env.bot
         marks = len(slack.calls), len(claude.requests), slack.rate_limited
         limited_before = Counter(slack.rate_limited_by_method)
@@ -409,6 +428,8 @@ async def run_replies(
         "mode_observed": _observed_mode(calls),
         "concurrency": concurrency,
         "rate_limits": "tiers" if limited else "off",
+        "bot_pacing": not unpaced,
+        "settle_seconds": settle,
         "ended_by": ended_by,
         "turns_finished": finished_turns,
         "wall_seconds": round(finished - started, 3),
