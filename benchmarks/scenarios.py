@@ -36,8 +36,8 @@ from benchmarks.procs import (
 )
 from benchmarks.stats import summary
 from bot.conversation import NOTICE_EVENT_TYPE
-from tests.fakes.claude import FakeClaude, RecordedRequest
-from tests.fakes.slack import Call, FakeSlack
+from bot.fakes.claude import FakeClaude, RecordedRequest
+from bot.fakes.slack import Call, FakeSlack
 
 WRITE_METHODS = (
     "chat.postMessage",

@@ -19,10 +19,10 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.config import Settings
+from bot.fakes.claude import FakeClaude
+from bot.fakes.slack import FakeSlack
 from bot.server import RunningBot, running
 from bot.store import Database
-from tests.fakes.claude import FakeClaude
-from tests.fakes.slack import FakeSlack
 
 DEFAULT_POSTGRES = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 

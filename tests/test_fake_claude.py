@@ -15,7 +15,7 @@ import pytest
 import pytest_asyncio
 from PIL import Image
 
-from tests.fakes.claude import FakeClaude, Fault, Reply
+from bot.fakes.claude import FakeClaude, Fault, Reply
 
 pytestmark = pytest.mark.asyncio
 

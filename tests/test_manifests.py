@@ -128,7 +128,10 @@ def slack_methods(source: str) -> set[str]:
 
 
 def bot_source() -> str:
-    return "\n".join(path.read_text() for path in sorted((ROOT / "bot").rglob("*.py")))
+    """The bot's own code: the fakes in bot/fakes serve Slack's methods, they don't call them."""
+    fakes = ROOT / "bot" / "fakes"
+    paths = sorted(path for path in (ROOT / "bot").rglob("*.py") if fakes not in path.parents)
+    return "\n".join(path.read_text() for path in paths)
 
 
 def load(path: Path) -> dict[str, Any]:

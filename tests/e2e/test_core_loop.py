@@ -11,9 +11,9 @@ import sys
 import pytest
 
 from bot.conversation import NOTICE_EVENT_TYPE
+from bot.fakes.claude import Fault, Reply
 from bot.store import prompts
 from tests.conftest import Harness
-from tests.fakes.claude import Fault, Reply
 
 ANSWER = (
     "Here is what that error means.\n\n"

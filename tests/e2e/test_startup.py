@@ -8,10 +8,10 @@ import sys
 
 import aiohttp
 
+from bot.fakes.claude import FakeClaude
+from bot.fakes.slack import FakeSlack
 from bot.server import running
 from tests.conftest import bot_settings
-from tests.fakes.claude import FakeClaude
-from tests.fakes.slack import FakeSlack
 
 CONFIG_VARS = (
     "SLACK_BOT_TOKEN",

@@ -6,9 +6,9 @@ import asyncio
 
 import pytest
 
+from bot.fakes.slack import FakeSlack
 from tests.conftest import Harness
 from tests.e2e.test_core_loop import bot_replies, notices
-from tests.fakes.slack import FakeSlack
 
 LONG = "".join(f"Sentence number {i} of a long answer. " for i in range(120))
 

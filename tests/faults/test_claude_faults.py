@@ -6,9 +6,9 @@ import json
 
 import pytest
 
+from bot.fakes.claude import Fault, Reply
 from tests.conftest import Harness
 from tests.e2e.test_core_loop import bot_replies, notices
-from tests.fakes.claude import Fault, Reply
 
 pytestmark = pytest.mark.fault
 

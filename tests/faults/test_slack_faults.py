@@ -10,10 +10,10 @@ import sys
 import aiohttp
 import pytest
 
+from bot.fakes.claude import FakeClaude
+from bot.fakes.slack import FakeSlack
 from tests.conftest import Harness, bot_settings
 from tests.e2e.test_core_loop import bot_replies, notices
-from tests.fakes.claude import FakeClaude
-from tests.fakes.slack import FakeSlack
 
 pytestmark = pytest.mark.fault
 

@@ -7,10 +7,10 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 
+from bot.fakes.slack import FakeSlack
 from bot.files import FILES_READ_MISSING, FileCache, FileLimits, allowed_origins, attachments_for_thread
 from bot.files.budget import TOO_MANY_BYTES
 from bot.files.model import placeholder
-from tests.fakes.slack import FakeSlack
 from tests.files import samples
 from tests.files.samples import decoded_image
 
