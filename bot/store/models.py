@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
 
@@ -15,6 +16,7 @@ class UsageRecord(SQLModel, table=True):
     """One row per Messages API call, including calls that failed after spending tokens."""
 
     __tablename__ = "usage_records"
+    __table_args__ = (Index("ix_usage_records_team_id_created_at", "team_id", "created_at"),)
 
     id: int | None = Field(default=None, primary_key=True)
     created_at: datetime = Field(default_factory=utcnow, index=True)
@@ -33,6 +35,8 @@ class UsageRecord(SQLModel, table=True):
     ttft_ms: int | None = None
     duration_ms: int = 0
     error_kind: str | None = Field(default=None, max_length=64)
+    reply_ts: str | None = Field(default=None, max_length=32)
+    """The answer's first Slack message, so feedback on that answer finds this row."""
 
 
 class ChannelPrompt(SQLModel, table=True):
@@ -66,3 +70,61 @@ class EventClaim(SQLModel, table=True):
 
     event_key: str = Field(primary_key=True, max_length=128)
     claimed_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class WorkspaceSettings(SQLModel, table=True):
+    """What a workspace's admins chose in Slack; no row means the deployment's defaults."""
+
+    __tablename__ = "workspace_settings"
+
+    team_id: str = Field(primary_key=True, max_length=32)
+    enterprise_id: str | None = Field(default=None, max_length=32)
+    prompt: str | None = None
+    """The workspace-wide system prompt (`/claude prompt --workspace`); a channel's own prompt wins."""
+    model: str | None = Field(default=None, max_length=100)
+    monthly_token_budget: int | None = None
+    channel_prompts_admins_only: bool = False
+    budget_warned_month: str | None = Field(default=None, max_length=7)
+    """`YYYY-MM` of the month whose 80 % warning went out, so admins get it once a month."""
+    updated_by: str | None = Field(default=None, max_length=32)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class ChannelModel(SQLModel, table=True):
+    """A channel's model chosen with `/claude model`."""
+
+    __tablename__ = "channel_models"
+
+    team_id: str = Field(primary_key=True, max_length=32)
+    channel_id: str = Field(primary_key=True, max_length=32)
+    model: str = Field(max_length=100)
+    set_by: str = Field(max_length=32)
+    set_at: datetime = Field(default_factory=utcnow)
+
+
+class PromptChange(SQLModel, table=True):
+    """Every prompt change, for `/claude prompt history`; `channel_id` None is the workspace prompt."""
+
+    __tablename__ = "prompt_changes"
+    __table_args__ = (Index("ix_prompt_changes_team_id_changed_at", "team_id", "changed_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32)
+    channel_id: str | None = Field(default=None, max_length=32)
+    old_prompt: str | None = None
+    new_prompt: str | None = None
+    """None when the prompt was reset."""
+    changed_by: str = Field(max_length=32)
+    changed_at: datetime = Field(default_factory=utcnow)
+
+
+class Feedback(SQLModel, table=True):
+    """A 👍 (1) or 👎 (-1) on one answer; a person's later press replaces their earlier one."""
+
+    __tablename__ = "feedback"
+
+    usage_record_id: int = Field(primary_key=True, foreign_key="usage_records.id")
+    user_id: str = Field(primary_key=True, max_length=32)
+    team_id: str = Field(index=True, max_length=32)
+    rating: int
+    created_at: datetime = Field(default_factory=utcnow)
