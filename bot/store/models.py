@@ -80,7 +80,7 @@ class WorkspaceSettings(SQLModel, table=True):
     team_id: str = Field(primary_key=True, max_length=32)
     enterprise_id: str | None = Field(default=None, max_length=32)
     prompt: str | None = None
-    """The workspace-wide system prompt (`/claude prompt --workspace`); a channel's own prompt wins."""
+    """The workspace-wide system prompt (`/claude prompt --workspace`), layered before a channel's own."""
     model: str | None = Field(default=None, max_length=100)
     monthly_token_budget: int | None = None
     channel_prompts_admins_only: bool = False
