@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 import aiohttp
 from slack_bolt.async_app import AsyncApp
@@ -23,6 +24,7 @@ from bot.files import FileCache
 from bot.logs import protect_bolt_logger
 from bot.services import Services
 from bot.slack.client import make_web_client
+from bot.slack.installations import installation_authorize
 from bot.slack.listeners import register
 from bot.slack.ratebudget import Budgets
 from bot.slack.reply import NativeSupport
@@ -92,7 +94,7 @@ def build_app(settings: Settings, client: AsyncWebClient, services: Services) ->
         signing_secret=secret,
         request_verification_enabled=not settings.socket_mode,
         ignoring_self_events_enabled=True,
-        oauth_settings=oauth_settings(settings, services.db) if settings.oauth else None,
+        **(oauth_options(settings, client, services.db) if settings.oauth else {}),
     )
     protect_bolt_logger()
     if settings.oauth:
@@ -103,15 +105,22 @@ def build_app(settings: Settings, client: AsyncWebClient, services: Services) ->
     return app
 
 
-def oauth_settings(settings: Settings, db: Database) -> AsyncOAuthSettings:
+def oauth_options(settings: Settings, client: AsyncWebClient, db: Database) -> dict[str, Any]:
     """`/slack/install` and `/slack/oauth_redirect`, with installations kept in our own database
-    (slack_sdk's SQLAlchemy stores; their tables come with the migrations)."""
+    (slack_sdk's SQLAlchemy stores; their tables come with the migrations), and an authorize
+    that refreshes rotating tokens once across replicas."""
     client_id = str(settings.slack_client_id)
     secret = settings.slack_client_secret.get_secret_value() if settings.slack_client_secret else ""
-    return AsyncOAuthSettings(
-        client_id=client_id,
-        client_secret=secret,
-        scopes=list(BOT_SCOPES),
-        installation_store=AsyncSQLAlchemyInstallationStore(client_id=client_id, engine=db.engine),
-        state_store=AsyncSQLAlchemyOAuthStateStore(expiration_seconds=600, engine=db.engine),
-    )
+    store = AsyncSQLAlchemyInstallationStore(client_id=client_id, engine=db.engine)
+    return {
+        "oauth_settings": AsyncOAuthSettings(
+            client_id=client_id,
+            client_secret=secret,
+            scopes=list(BOT_SCOPES),
+            installation_store=store,
+            state_store=AsyncSQLAlchemyOAuthStateStore(expiration_seconds=600, engine=db.engine),
+        ),
+        "authorize": installation_authorize(
+            client_id=client_id, client_secret=secret, client=client, store=store, db=db
+        ),
+    }

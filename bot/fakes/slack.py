@@ -265,6 +265,12 @@ class FakeSlack:
         self.client_secret = "test-client-secret"
         self.oauth_codes: dict[str, str] = {"good-code": team_id}
         self.installer_user_id = "U1"
+        # Token rotation: installs hand out expiring tokens and single-use refresh tokens.
+        self.token_rotation = False
+        self.token_lifetime = 43_200  # seconds, as Slack's rotating tokens
+        self.refreshes: list[str] = []  # the team of each refresh Slack granted
+        self.refused_refreshes = 0  # refresh tokens presented a second time
+        self._refresh_tokens: dict[str, str | None] = {}  # refresh token -> its team, None once spent
 
         self.url = ""
         self.api_url = ""
@@ -621,11 +627,18 @@ class FakeSlack:
         *,
         thread_ts: str | None = None,
         files: list[JSON] | None = None,
+        also_to: tuple[str, ...] = (),
     ) -> JSON:
-        """A person posts: stores the message, then delivers what Slack would (app_mention first)."""
+        """A person posts: stores the message, then delivers what Slack would (app_mention first).
+
+        With `also_to`, each event reaches those bot URLs too, at the same moment and under the
+        same event id, as when Slack's retry of an event lands on another replica."""
         message = self.post_message(channel, user, text, thread_ts=thread_ts, files=files)
         for event in self._events_for(channel, message):
-            await self.send_event(bot_url, event)
+            event_id = f"Ev{self._next():08d}"
+            await asyncio.gather(
+                *(self.send_event(url, event, event_id=event_id) for url in (bot_url, *also_to))
+            )
         return message
 
     async def slash_command(
@@ -1401,17 +1414,48 @@ class FakeSlack:
         self.opened_views.append(view)
         return {"ok": True, "view": view}
 
+    def _rotating(self, team: str) -> JSON:
+        """With rotation on, a new expiring token and refresh token (which override the install's)."""
+        if not self.token_rotation:
+            return {}
+        token, refresh = f"xoxe.xoxb-{team}-{secrets.token_hex(6)}", f"xoxe-1-{secrets.token_hex(12)}"
+        self._tokens[token] = team
+        self._refresh_tokens[refresh] = team
+        return {"access_token": token, "refresh_token": refresh, "expires_in": self.token_lifetime}
+
+    def _refresh(self, refresh_token: str) -> JSON:
+        if refresh_token not in self._refresh_tokens:
+            raise _SlackError("invalid_refresh_token")
+        team = self._refresh_tokens[refresh_token]
+        if team is None:
+            self.refused_refreshes += 1
+            raise _SlackError("invalid_refresh_token")
+        self._refresh_tokens[refresh_token] = None
+        self.refreshes.append(team)
+        return {
+            "ok": True,
+            "app_id": self.app_id,
+            "token_type": "bot",
+            "scope": BOT_SCOPES,
+            "bot_user_id": self.bot_user_id,
+            "team": {"id": team},
+            **self._rotating(team),
+        }
+
     def _oauth_v2_access(self, params: JSON, team: str) -> JSON:
         if params.get("client_id") != self.client_id:
             raise _SlackError("invalid_client_id")
         if params.get("client_secret") != self.client_secret:
             raise _SlackError("bad_client_secret")
+        if params.get("grant_type") == "refresh_token":
+            return self._refresh(str(params.get("refresh_token") or ""))
         installed = self.oauth_codes.pop(str(params.get("code") or ""), None)
         if installed is None:
             raise _SlackError("invalid_code")
         token = f"xoxb-installed-{installed}"
         self._tokens[token] = installed
         return {
+            **self._rotating(installed),
             "ok": True,
             "app_id": self.app_id,
             "authed_user": {"id": self.installer_user_id},

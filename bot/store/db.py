@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import hashlib
 import sqlite3
+from collections import defaultdict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import URL, event, inspect, make_url
+from sqlalchemy import URL, event, inspect, make_url, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlmodel import SQLModel
 
 from bot.store import migrations
+
+_LOCAL_LOCKS: defaultdict[tuple[str, str], asyncio.Lock] = defaultdict(asyncio.Lock)
+"""`Database.exclusive` on SQLite, per file and name, shared by every engine on that file."""
 
 
 class Database:
@@ -55,6 +61,21 @@ class Database:
             result = await session.execute(statement)
             await session.commit()
             return bool(result.rowcount)
+
+    @asynccontextmanager
+    async def exclusive(self, name: str) -> AsyncIterator[None]:
+        """Held by one task at a time across every process on this database, for work that must not
+        run twice at once (spending a single-use refresh token). PostgreSQL: a transaction-scoped
+        advisory lock, so a crashed or cancelled holder releases it with its transaction. SQLite
+        serves one process, so a lock in this process is enough."""
+        if self.dialect != "postgresql":
+            async with _LOCAL_LOCKS[(self.url, name)]:
+                yield
+            return
+        key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+        async with self.engine.begin() as conn:
+            await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+            yield
 
     async def close(self) -> None:
         await self.engine.dispose()

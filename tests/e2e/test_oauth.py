@@ -7,14 +7,13 @@ import re
 import aiohttp
 from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore
 
-from tests.conftest import Harness, wait_until
+from tests.conftest import wait_until
 from tests.e2e.test_core_loop import bot_replies
 
 
-async def install(harness: Harness, code: str = "good-code") -> str:
-    """The browser's part: open the install page, follow Slack back to the redirect URL with the
-    state cookie (set `Secure`, so passed by hand over the test's plain HTTP)."""
-    base = f"http://127.0.0.1:{harness.bot.port}"
+async def install(base: str, code: str = "good-code") -> str:
+    """The browser's part on the bot at `base`: open the install page, follow Slack back to the
+    redirect URL with the state cookie (set `Secure`, so passed by hand over the test's plain HTTP)."""
     async with aiohttp.ClientSession() as http:
         async with http.get(f"{base}/slack/install") as page:
             assert page.status == 200
@@ -32,7 +31,7 @@ async def test_install_then_answer_with_the_installed_token_then_uninstall(make_
     harness = await make_harness(
         slack_bot_token=None, slack_client_id="1111.2222", slack_client_secret="test-client-secret"
     )
-    outcome = await install(harness)
+    outcome = await install(f"http://127.0.0.1:{harness.bot.port}")
     assert outcome.startswith("200")
     store = AsyncSQLAlchemyInstallationStore(client_id="1111.2222", engine=harness.db.engine)
     installation = await store.async_find_installation(enterprise_id=None, team_id="T0TEAM")
@@ -57,7 +56,7 @@ async def test_a_bad_code_installs_nothing(make_harness) -> None:
     harness = await make_harness(
         slack_bot_token=None, slack_client_id="1111.2222", slack_client_secret="test-client-secret"
     )
-    outcome = await install(harness, code="stolen-code")
+    outcome = await install(f"http://127.0.0.1:{harness.bot.port}", code="stolen-code")
     assert not outcome.startswith("200")
     store = AsyncSQLAlchemyInstallationStore(client_id="1111.2222", engine=harness.db.engine)
     assert await store.async_find_installation(enterprise_id=None, team_id="T0TEAM") is None

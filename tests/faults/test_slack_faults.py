@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import sys
 
-import aiohttp
 import pytest
 
 from bot.fakes.claude import FakeClaude
 from bot.fakes.slack import FakeSlack
-from tests.conftest import Harness, bot_settings
+from tests.conftest import Harness
 from tests.e2e.test_core_loop import bot_replies, notices
+from tests.processes import bot_env, bot_process, free_port
 
 pytestmark = pytest.mark.fault
 
@@ -164,33 +162,13 @@ async def test_sigterm_mid_stream_closes_the_reply_and_records_usage(
     claude.tokens_per_second = 10
     claude.script("a long and slow answer " * 20)
     url = f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
-    settings = bot_settings(slack, claude, url)
-    with socket_port() as port:
-        env = {
-            **os.environ,
-            "SLACK_BOT_TOKEN": slack.bot_token,
-            "SLACK_SIGNING_SECRET": slack.signing_secret,
-            "SLACK_API_URL": slack.api_url,
-            "ANTHROPIC_API_KEY": claude.api_key,
-            "ANTHROPIC_BASE_URL": claude.base_url,
-            "DATABASE_URL": url,
-            "HOST": "127.0.0.1",
-            "PORT": str(port),
-            "SHUTDOWN_GRACE_SECONDS": "0.5",
-            "SLACK_UPDATE_INTERVAL": str(settings.slack_update_interval),
-        }
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "serve", env=env, cwd=tmp_path
-    )
-    try:
-        await wait_healthy(port)
+    port = free_port()
+    env = bot_env(slack, claude, url, port, SLACK_BOT_TOKEN=slack.bot_token, SHUTDOWN_GRACE_SECONDS="0.5")
+    async with bot_process(env, tmp_path) as process:
         mention = await slack.user_says(f"http://127.0.0.1:{port}/slack/events", "C1", "U1", "<@UBOT> go")
         await slack.wait_for(lambda: bot_replies_of(slack, mention["ts"]))
         process.send_signal(signal.SIGTERM)
         assert await asyncio.wait_for(process.wait(), 30) == 0
-    finally:
-        if process.returncode is None:
-            process.kill()
     [note] = [m for m in slack.thread("C1", mention["ts"]) if "restarted" in (m.get("text") or "")]
     assert "Retry" in str(note["blocks"])
     text = bot_replies_of(slack, mention["ts"])[0]["text"]
@@ -211,28 +189,3 @@ def bot_replies_of(slack: FakeSlack, thread_ts: str) -> list[dict]:
         for m in slack.bot_messages("C1", thread_ts)
         if (m.get("metadata") or {}).get("event_type") != "claude_bot_notice"
     ]
-
-
-class socket_port:
-    def __enter__(self) -> int:
-        import socket
-
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            return s.getsockname()[1]
-
-    def __exit__(self, *_: object) -> None:
-        return None
-
-
-async def wait_healthy(port: int) -> None:
-    async with aiohttp.ClientSession() as http:
-        for _ in range(200):
-            try:
-                async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
-                    if response.status == 200:
-                        return
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.05)
-    raise AssertionError("the bot never became healthy")

@@ -1,0 +1,126 @@
+"""Several replicas on one database: each event answered once, installs and the ledger shared, and
+a rotating Slack token refreshed once however many replicas notice it expiring at the same moment."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore
+from sqlmodel import select
+
+from bot.conversation import NOTICE_EVENT_TYPE
+from bot.fakes.claude import FakeClaude
+from bot.fakes.slack import FakeSlack
+from bot.store import Database
+from bot.store.models import UsageRecord
+from tests.conftest import Harness, wait_until
+from tests.e2e.test_core_loop import bot_replies
+from tests.e2e.test_oauth import install
+from tests.processes import bot_env, bot_process, free_port
+
+OAUTH = {"slack_bot_token": None, "slack_client_id": "1111.2222", "slack_client_secret": "test-client-secret"}
+
+
+async def ledger(db: Database) -> list[UsageRecord]:
+    async with db.session() as session:
+        return list((await session.execute(select(UsageRecord).order_by(UsageRecord.id))).scalars())
+
+
+async def answered_once_each(slack: FakeSlack, mentions: list[dict], db: Database) -> list[UsageRecord]:
+    """Waits for a ledger row per mention (all in C1), then for every stream to close; each thread must hold
+    exactly one answer and the ledger one row per thread."""
+    rows: list[UsageRecord] = []
+
+    async def all_recorded() -> bool:
+        nonlocal rows
+        rows = await ledger(db)
+        return len(rows) >= len(mentions)
+
+    await wait_until(all_recorded, 30, f"{len(mentions)} ledger rows")
+    await wait_until(
+        lambda: (
+            not any(
+                slack.is_streaming("C1", r["ts"]) for m in mentions for r in slack.bot_messages("C1", m["ts"])
+            )
+        ),
+        10,
+        "every answer to finish",
+    )
+    for mention in mentions:
+        answers = [
+            m
+            for m in slack.bot_messages("C1", mention["ts"])
+            if (m.get("metadata") or {}).get("event_type") != NOTICE_EVENT_TYPE
+        ]
+        assert len(answers) == 1, f"thread {mention['ts']} got {len(answers)} answers"
+    rows = await ledger(db)
+    assert sorted(row.thread_ts for row in rows) == sorted(m["ts"] for m in mentions)
+    return rows
+
+
+@pytest.mark.parametrize("bot_database_url", ["postgresql"], indirect=True)
+async def test_two_replica_processes_share_installs_answer_each_event_once_and_keep_one_ledger(
+    slack: FakeSlack, claude: FakeClaude, bot_database_url: str, tmp_path: Path
+) -> None:
+    ports = free_port(), free_port()
+    extra = {"SLACK_CLIENT_ID": slack.client_id, "SLACK_CLIENT_SECRET": slack.client_secret}
+    envs = [bot_env(slack, claude, bot_database_url, port, **extra) for port in ports]
+    events = [f"http://127.0.0.1:{port}/slack/events" for port in ports]
+    claude.script(*(f"answer number {i}" for i in range(8)))
+    db = Database(bot_database_url)
+    try:
+        async with bot_process(envs[0], tmp_path), bot_process(envs[1], tmp_path):
+            assert (await install(f"http://127.0.0.1:{ports[0]}")).startswith("200")
+
+            # The install made through the first replica serves the second, and the other way round.
+            only_second = await slack.user_says(events[1], "C1", "U1", "<@UBOT> to the second replica")
+            only_first = await slack.user_says(events[0], "C1", "U2", "<@UBOT> to the first replica")
+            # Every event reaches both replicas at once, as a retry landing on the other would.
+            both = await asyncio.gather(
+                *(
+                    slack.user_says(events[0], "C1", "U3", f"<@UBOT> question {i}", also_to=(events[1],))
+                    for i in range(6)
+                )
+            )
+            rows = await answered_once_each(slack, [only_second, only_first, *both], db)
+    finally:
+        await db.close()
+
+    assert len(claude.requests) == 8, "one Claude call per event, whichever replica took it"
+    assert {row.team_id for row in rows} == {slack.team_id}
+    served = sorted(len(request.text) for request in claude.requests)
+    assert sorted(len(f"answer number {i}") for i in range(8)) == served
+    assert all(row.output_tokens > 0 and row.error_kind is None for row in rows)
+
+
+@pytest.mark.parametrize("bot_database_url", ["sqlite", "postgresql"], indirect=True)
+async def test_an_expiring_token_is_refreshed_once_by_two_replicas_at_once(make_harness) -> None:
+    first: Harness = await make_harness(**OAUTH)
+    second: Harness = await make_harness(**OAUTH)
+    slack = first.slack
+    slack.token_rotation = True
+    slack.token_lifetime = 60  # inside Bolt's two-hour refresh horizon: every replica wants to refresh
+    assert (await install(f"http://127.0.0.1:{first.bot.port}")).startswith("200")
+    slack.token_lifetime = 43_200
+
+    first.claude.script(*(f"answer {i}" for i in range(4)))
+    mentions = await asyncio.gather(
+        *(slack.user_says(first.url, "C1", "U1", f"<@UBOT> q{i}", also_to=(second.url,)) for i in range(4))
+    )
+    await answered_once_each(slack, list(mentions), first.db)
+
+    assert slack.refreshes == [slack.team_id], "the refresh token is spent once"
+    assert slack.refused_refreshes == 0
+    store = AsyncSQLAlchemyInstallationStore(client_id=slack.client_id, engine=first.db.engine)
+    installation = await store.async_find_installation(enterprise_id=None, team_id=slack.team_id)
+    assert installation is not None and installation.bot_token is not None
+    assert installation.bot_token.startswith("xoxe.xoxb-")
+    assert installation.bot_token_expires_at is not None
+
+    # Both replicas go on with the refreshed token and never refresh again while it is fresh.
+    first.claude.script("later answer")
+    later = await slack.user_says(second.url, "C1", "U1", "<@UBOT> later", also_to=(first.url,))
+    await wait_until(lambda: bot_replies(first, "C1", later["ts"]), 15, "the later answer")
+    assert slack.refreshes == [slack.team_id]
