@@ -22,6 +22,7 @@ FILES_READ_MISSING = (
     "An admin needs to add it and reinstall the app."
 )
 SLACK_FILES_ORIGIN = "https://files.slack.com"
+GOVSLACK_FILES_ORIGIN = "https://files.slack-gov.com"
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 MAX_REDIRECTS = 3
 CHUNK_BYTES = 64 * 1024
@@ -38,8 +39,11 @@ class DownloadProblem:
 
 
 def allowed_origins(slack_api_url: str) -> frozenset[Origin]:
-    """Slack's file host, plus the Web API's own host so a proxy or a fake Slack works."""
-    origins = {origin_of(URL(SLACK_FILES_ORIGIN)), origin_of(URL(slack_api_url))}
+    """Slack's file host, plus the Web API's own host so a proxy or a fake Slack works. GovSlack
+    (`SLACK_API_URL=https://slack-gov.com/api/`) keeps its files on its own host."""
+    api = URL(slack_api_url)
+    files = GOVSLACK_FILES_ORIGIN if (api.host or "").lower() == "slack-gov.com" else SLACK_FILES_ORIGIN
+    origins = {origin_of(URL(files)), origin_of(api)}
     return frozenset(origin for origin in origins if origin is not None)
 
 

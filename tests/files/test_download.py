@@ -208,3 +208,11 @@ def test_the_token_goes_to_slacks_file_host_over_https_and_to_the_api_host() -> 
     assert origin_of(URL("https://evil.example/?https://files.slack.com/")) not in origins
     assert origin_of(URL("https://files.slack.com:8443/x")) not in origins
     assert origin_of(URL("/relative")) is None
+    assert origin_of(URL("https://files.slack-gov.com/x")) not in origins
+
+
+def test_govslack_files_come_from_govslacks_own_file_host() -> None:
+    origins = allowed_origins("https://slack-gov.com/api/")
+    assert origin_of(URL("https://files.slack-gov.com/files-pri/T-F/a.png")) in origins
+    assert origin_of(URL("https://slack-gov.com/api/")) in origins
+    assert origin_of(URL("https://files.slack.com/x")) not in origins
