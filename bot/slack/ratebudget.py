@@ -63,10 +63,18 @@ class WindowScheduler(Generic[T]):
     def waiting(self) -> int:
         return len(self._urgent) + len(self._progress)
 
-    def poll(self, now: float) -> tuple[list[T], float | None]:
-        """Tickets granted now, and how long until the next could be (None: nobody waits)."""
+    def headroom(self, now: float) -> int:
+        """Calls still free in this window once waiting callers and the reserve are served."""
+        self._forget_before(now)
+        return self.limit - len(self._granted) - len(self._urgent) - self.reserve
+
+    def _forget_before(self, now: float) -> None:
         while self._granted and self._granted[0] <= now - self.window:
             self._granted.popleft()
+
+    def poll(self, now: float) -> tuple[list[T], float | None]:
+        """Tickets granted now, and how long until the next could be (None: nobody waits)."""
+        self._forget_before(now)
         granted: list[T] = []
         if now >= self._paused_until:
             while self._urgent and len(self._granted) < self.limit:
@@ -155,6 +163,10 @@ class Budgets:
         budget = self.get(workspace, method)
         if budget is not None:
             await budget.acquire(urgent=urgent)
+
+    def headroom(self, workspace: str, method: str) -> float:
+        budget = self.get(workspace, method)
+        return float("inf") if budget is None else budget.scheduler.headroom(time.monotonic())
 
     def reserve(self, workspace: str, method: str, delta: int) -> None:
         budget = self.get(workspace, method)

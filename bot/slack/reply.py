@@ -102,6 +102,7 @@ class SlackReply:
         self._control: asyncio.Task[None] | None = None
         self._permit: str | None = None
         self._final_method = ""
+        self._streams = self._streams_have_room()
         self._reserve_final("chat.stopStream" if self._native_now() else "chat.update")
 
     @property
@@ -372,7 +373,19 @@ class SlackReply:
         self._final_method = method
 
     def _native_now(self) -> bool:
-        return self.native.use_native(self.target.workspace)
+        return self._streams and self.native.use_native(self.target.workspace)
+
+    def _streams_have_room(self) -> bool:
+        """In `auto` mode, a reply starting when this minute's streams are all spoken for (each
+        running stream holds its `stopStream`) is written by edits instead: the two ways have
+        separate Slack limits, so a burst of replies uses both rather than queueing for one."""
+        if self.native.mode is not StreamMode.AUTO:
+            return True
+        workspace = self.target.workspace
+        return (
+            self.budgets.headroom(workspace, "chat.stopStream") > 0
+            or self.budgets.headroom(workspace, "chat.update") <= 0
+        )
 
     async def _call(self, method: str, *, urgent: bool, **params: Any) -> Any:
         if not urgent and self._permit == method:

@@ -92,3 +92,24 @@ async def test_burst_of_30_replies_in_one_workspace_gets_no_429(
     assert slack.rate_limited == 0
     texts = sorted(bot_replies(harness, f"CB{i}", m["ts"])[0]["text"] for i, m in enumerate(mentions))
     assert texts == sorted(answers)
+
+
+async def test_auto_mode_writes_a_burst_through_both_streams_and_edits_when_streams_run_short(
+    make_harness, slack: FakeSlack
+) -> None:
+    """Streams and edits have separate Slack limits: replies past the streams' room use edits
+    rather than queueing a minute for a stream."""
+    limits = {"chat.startStream": 4, "chat.stopStream": 4, "chat.postMessage": 30, "chat.update": 30}
+    harness = await make_harness(slack_stream_mode="auto", slack_rate_limits=limits, slack_stop_button=False)
+    harness.claude.tokens_per_second = 40
+    answers = [f"Answer {i}: " + "words " * 30 for i in range(8)]
+    harness.claude.script(*answers)
+    mentions = await asyncio.gather(
+        *(slack.user_says(harness.url, "C1", "U1", f"<@UBOT> question {i}") for i in range(8))
+    )
+    await harness.wait_for_turns(8, timeout=30)
+    assert len(slack.calls_to("chat.startStream")) == 4
+    assert len([c for c in slack.calls_to("chat.postMessage") if "thread_ts" in c.params]) == 4
+    texts = sorted(bot_replies(harness, "C1", m["ts"])[0]["text"] for m in mentions)
+    assert texts == sorted(answers)
+    assert slack.rate_limited == 0

@@ -49,6 +49,18 @@ def test_progress_leaves_room_for_the_finals_of_running_replies() -> None:
     assert granted == ["final-a", "final-b", "final-c"]
 
 
+def test_headroom_counts_the_window_the_queue_and_the_reserve() -> None:
+    s: WindowScheduler[str] = WindowScheduler(limit=5, window=60)
+    s.request("a", urgent=True)
+    s.poll(0.0)
+    s.reserve = 2
+    s.request("b", urgent=True)
+    assert s.headroom(1.0) == 5 - 1 - 1 - 2
+    s.poll(1.0)
+    assert s.headroom(59.0) == 5 - 2 - 2
+    assert s.headroom(61.5) == 5 - 0 - 2, "grants older than the window are free again"
+
+
 def test_progress_is_shared_fairly_in_turn() -> None:
     s: WindowScheduler[str] = WindowScheduler(limit=1, window=1)
     order = []
