@@ -72,7 +72,7 @@ def parser() -> argparse.ArgumentParser:
         description="Benchmark the bot (as its own process) against the fake Slack and fake Claude.",
         epilog="With none of --replies/--ack/--capacity/--rss/--all, runs --replies and --ack.",
     )
-    p.add_argument("--modes", default="edit,native", help="stream modes to run (SLACK_STREAM_MODE)")
+    p.add_argument("--modes", default="auto,edit,native", help="stream modes to run (SLACK_STREAM_MODE)")
     p.add_argument("--concurrency", help="simultaneous replies per scenario (default 1,10,50)")
     p.add_argument("--tokens", type=int, help="tokens per answer (default 1000)")
     p.add_argument("--tps", type=float, default=80.0, help="Claude tokens per second (default 80)")

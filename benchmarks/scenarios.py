@@ -347,7 +347,7 @@ def analyse_replies(
 def _observed_mode(calls: Sequence[Call]) -> str:
     methods = {c.method for c in calls}
     if methods & set(STREAM_METHODS):
-        return "native"
+        return "native+edit" if "chat.update" in methods else "native"
     if methods & {"chat.postMessage", "chat.update"}:
         return "edit"
     return "none"
