@@ -1,4 +1,4 @@
-"""`bot` — serve, usage, db upgrade."""
+"""`bot` — serve, usage, db upgrade, sandbox."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime
+from pathlib import Path
 
 from bot.config import ConfigError, load_settings
 from bot.logs import configure
@@ -33,6 +34,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "db":
             revision = asyncio.run(_upgrade(settings.database_url))
             print(f"Database is up to date: revision {revision}.")
+        elif args.command == "sandbox":
+            from bot.sandbox.command import run_sandbox
+
+            return run_sandbox(args, offline=args.offline or settings.anthropic_api_key is None)
     except ConfigError as exc:
         print(f"bot: {exc}", file=sys.stderr)
         return 2
@@ -50,6 +55,20 @@ def _parser() -> argparse.ArgumentParser:
     usage.add_argument("--since", type=_date, help="only usage on or after this day (YYYY-MM-DD, UTC)")
     db = sub.add_parser("db", help="database maintenance")
     db.add_argument("action", choices=["upgrade"], help="bring the schema up to date")
+    sandbox = sub.add_parser(
+        "sandbox", help="try the bot in a local web page, against an embedded Slack workspace"
+    )
+    sandbox.add_argument("--port", type=int, default=0, help="the page's port (default: a free one)")
+    sandbox.add_argument("--no-browser", action="store_true", help="print the page's URL, don't open it")
+    sandbox.add_argument(
+        "--script", type=Path, help="replay a conversation (a JSON file), print it and exit"
+    )
+    sandbox.add_argument(
+        "--offline", action="store_true", help="the offline stand-in model even when ANTHROPIC_API_KEY is set"
+    )
+    sandbox.add_argument(
+        "--speed", type=float, default=40.0, help="the offline model's tokens per second (default 40)"
+    )
     return parser
 
 

@@ -1,7 +1,8 @@
-"""Parsing `/claude …` and the words it answers with. Pure."""
+"""Parsing `/claude …` and the help it answers with. Pure."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Literal
 
@@ -12,29 +13,136 @@ HELP = (
     "• Mention me (`@Claude …`) in a channel and I answer in a thread. Reply in that thread "
     "and I keep going — no need to mention me again. The thread is the conversation.\n"
     "• DM me: every message gets an answer in its thread.\n"
-    "• `/claude prompt <text>` — set this channel's instructions (its system prompt).\n"
-    "• `/claude prompt` — show them. `/claude prompt reset` — remove them.\n"
-    "• `/claude usage` — tokens this workspace has used.\n"
+    "*This channel*\n"
+    "• `/claude prompt` — edit this channel's instructions (its system prompt) in a form.\n"
+    "• `/claude prompt <text>` — set them. `/claude prompt show` — see them. "
+    "`/claude prompt reset` — remove them.\n"
+    "• `/claude prompt history` — the last changes to this channel's and the workspace's prompt.\n"
+    "• `/claude model` — the models you can pick and this channel's. "
+    "`/claude model <id>` — pick one. `/claude model reset` — back to the default.\n"
+    "*Workspace* (admins and owners)\n"
+    "• `/claude prompt --workspace [<text> | show | reset]` — instructions for every channel, "
+    "before each channel's own.\n"
+    "• `/claude model --workspace <id> | reset` — the default model for every channel.\n"
+    "• `/claude prompt admins-only on|off` — whether only admins may change channel prompts "
+    "and models.\n"
+    "• `/claude budget <tokens> | off | default` — a monthly token budget (`5M`, `750k`, …); "
+    "`/claude budget` shows this month's use.\n"
+    "*Everyone*\n"
+    "• `/claude usage` — tokens used (admins see the workspace's, everyone else their own).\n"
     "• `/claude help` — this message."
 )
+
+Kind = Literal[
+    "help",
+    "invalid",
+    "prompt_edit",
+    "prompt_show",
+    "prompt_set",
+    "prompt_reset",
+    "prompt_history",
+    "prompt_lock",
+    "model_show",
+    "model_set",
+    "model_reset",
+    "budget_show",
+    "budget_set",
+    "budget_reset",
+    "usage",
+]
 
 
 @dataclass(frozen=True)
 class Command:
-    kind: Literal["help", "prompt_show", "prompt_set", "prompt_reset", "usage"]
+    kind: Kind
     text: str = ""
+    """The prompt, the model id, "on"/"off" for `prompt_lock`; for `invalid`, what to tell the person."""
+    workspace: bool = False
+    """`--workspace`: the workspace-wide setting rather than this channel's."""
+    tokens: int | None = None
+    """`budget_set`: the monthly budget; 0 is no budget at all."""
+
+
+WORKSPACE_FLAGS = {"--workspace", "—workspace", "-w"}
+"""Slack's desktop apps may turn a typed `--` into an em dash."""
+RESET_WORDS = {"reset", "clear", "remove"}
+TOKENS = re.compile(r"^(\d+(?:\.\d+)?)\s*([km]?)$", re.IGNORECASE)
+BUDGET_HINT = "Give the budget in tokens, such as `/claude budget 5M` or `/claude budget 750k`, or `off`."
 
 
 def parse(text: str) -> Command:
-    words = text.strip()
-    head, _, rest = words.partition(" ")
+    head, _, rest = text.strip().partition(" ")
     head, rest = head.lower(), rest.strip()
     if head == "prompt":
-        if not rest:
-            return Command("prompt_show")
-        if rest.lower() in {"reset", "clear", "remove"}:
-            return Command("prompt_reset")
-        return Command("prompt_set", rest)
+        return _prompt(rest)
+    if head == "model":
+        return _model(rest)
+    if head == "budget":
+        return _budget(rest)
     if head == "usage" and not rest:
         return Command("usage")
     return Command("help")
+
+
+def _workspace_flag(rest: str) -> tuple[bool, str]:
+    first, _, after = rest.partition(" ")
+    if first.lower() in WORKSPACE_FLAGS:
+        return True, after.strip()
+    return False, rest
+
+
+def _prompt(rest: str) -> Command:
+    workspace, rest = _workspace_flag(rest)
+    word = rest.lower()
+    if not rest:
+        return Command("prompt_edit", workspace=workspace)
+    if word == "show":
+        return Command("prompt_show", workspace=workspace)
+    if word in RESET_WORDS:
+        return Command("prompt_reset", workspace=workspace)
+    if word == "history":
+        return Command("prompt_history")
+    first, _, setting = word.partition(" ")
+    if first == "admins-only":
+        if setting in {"on", "off"}:
+            return Command("prompt_lock", setting)
+        return Command("invalid", "Say `/claude prompt admins-only on` or `/claude prompt admins-only off`.")
+    return Command("prompt_set", _unescape(rest), workspace=workspace)
+
+
+def _model(rest: str) -> Command:
+    workspace, rest = _workspace_flag(rest)
+    if not rest or rest.lower() in {"show", "list"}:
+        return Command("model_show", workspace=workspace)
+    if rest.lower() in RESET_WORDS:
+        return Command("model_reset", workspace=workspace)
+    return Command("model_set", rest, workspace=workspace)
+
+
+def _budget(rest: str) -> Command:
+    word = rest.lower()
+    if not word or word == "show":
+        return Command("budget_show")
+    if word in {"default", *RESET_WORDS}:
+        return Command("budget_reset")
+    if word in {"off", "none", "unlimited"}:
+        return Command("budget_set", tokens=0)
+    tokens = parse_tokens(word)
+    if tokens is None or tokens <= 0:
+        return Command("invalid", BUDGET_HINT)
+    return Command("budget_set", tokens=tokens)
+
+
+def parse_tokens(text: str) -> int | None:
+    """A token count from "5M", "750k", "2.5m", "1,000,000" or "1_000_000"; None otherwise."""
+    match = TOKENS.match(text.replace(",", "").replace("_", "").strip())
+    if match is None:
+        return None
+    number, unit = match.groups()
+    scale = {"": 1, "k": 1_000, "m": 1_000_000}[unit.lower()]
+    return round(float(number) * scale)
+
+
+def _unescape(text: str) -> str:
+    """Slack escapes `&`, `<` and `>` in a slash command's text; the prompt is what was typed."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")

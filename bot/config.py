@@ -7,10 +7,10 @@ see it is someone setting the bot up, not someone reading a traceback.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.files import FileLimits
 
@@ -43,6 +43,25 @@ DEFAULT_RATE_LIMITS = {
 MIB = 1024 * 1024
 
 
+class SuggestedPrompt(BaseModel):
+    """One of the starters Slack's AI app pane offers under the greeting; a click sends `message`."""
+
+    title: str = Field(min_length=1, max_length=75)
+    message: str = Field(min_length=1, max_length=4000)
+
+
+DEFAULT_GREETING = (
+    "Hi! Ask me anything here. I can read screenshots, PDFs and text files you attach, and when "
+    "you open me beside a channel I follow that channel's instructions."
+)
+DEFAULT_ASSISTANT_PROMPTS = (
+    SuggestedPrompt(title="Summarize a document", message="Please summarize the file I'm attaching."),
+    SuggestedPrompt(title="Draft a message", message="Help me draft a short, friendly note to my team on "),
+    SuggestedPrompt(title="Explain an error", message="What does this error mean, and how do I fix it?\n"),
+    SuggestedPrompt(title="Brainstorm ideas", message="Brainstorm ten ideas for "),
+)
+
+
 class ConfigError(Exception):
     """A setting is missing or malformed; the message is meant for the operator as is."""
 
@@ -60,6 +79,14 @@ class Settings(BaseSettings):
     anthropic_api_key: SecretStr | None = None
     anthropic_base_url: str | None = None
     claude_model: str = "claude-sonnet-5-5"
+    claude_models: Annotated[tuple[str, ...], NoDecode] = (
+        "claude-sonnet-5-5",
+        "claude-opus-5-5",
+        "claude-haiku-5-5",
+    )
+    """What `/claude model` may choose from (comma-separated); `CLAUDE_MODEL` is always allowed."""
+    monthly_token_budget: int | None = Field(default=None, gt=0)
+    """Tokens per workspace per calendar month (UTC); none means unlimited. `/claude budget` overrides it."""
     claude_max_tokens: int = Field(default=4096, gt=0)
     claude_max_retries: int = Field(default=2, ge=0, le=10)
     claude_timeout_seconds: float = Field(default=600.0, gt=0)
@@ -82,6 +109,12 @@ class Settings(BaseSettings):
     slack_stream_mode: StreamMode = StreamMode.AUTO
     slack_rate_limits: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_RATE_LIMITS))
     slack_stop_button: bool = True
+    slack_feedback_buttons: bool = True
+    assistant_greeting: str = Field(default=DEFAULT_GREETING, min_length=1, max_length=3000)
+    assistant_prompts: list[SuggestedPrompt] = Field(
+        default_factory=lambda: list(DEFAULT_ASSISTANT_PROMPTS), max_length=4
+    )
+    """JSON: `[{"title": …, "message": …}]`, or plain strings used as both; Slack shows up to four."""
     slack_update_interval: float = Field(default=1.0, ge=0.05)
     slack_message_chars: int = Field(default=12_000, ge=500, le=12_000)
     user_name_cache_seconds: float = Field(default=3600.0, ge=0)
@@ -111,6 +144,20 @@ class Settings(BaseSettings):
             raise ValueError("SLACK_APP_TOKEN must be the app-level token that starts with xapp-")
         return value
 
+    @field_validator("assistant_prompts", mode="before")
+    @classmethod
+    def _prompt_strings(cls, value: object) -> object:
+        if isinstance(value, list):
+            return [{"title": item, "message": item} if isinstance(item, str) else item for item in value]
+        return value
+
+    @field_validator("claude_models", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(item.strip() for item in value.split(",") if item.strip())
+        return value
+
     @field_validator("slack_api_url")
     @classmethod
     def _api_url_shape(cls, value: str) -> str:
@@ -130,6 +177,11 @@ class Settings(BaseSettings):
             text_max_chars=self.text_file_max_chars,
             attachments_max_bytes=self.attachments_max_bytes,
         )
+
+    @property
+    def allowed_models(self) -> tuple[str, ...]:
+        """`CLAUDE_MODEL` first, then the rest of `CLAUDE_MODELS`, each once."""
+        return tuple(dict.fromkeys((self.claude_model, *self.claude_models)))
 
     @property
     def context_budget_tokens(self) -> int:

@@ -1,8 +1,9 @@
 """The system prompt a turn is sent with. Pure.
 
-Three layers, most general first: a fixed Slack-aware preamble, the operator's
-`BOT_SYSTEM_PROMPT`, and the channel's own prompt from `/claude prompt`. The order keeps the
-longest-lived text at the front, where prompt caching can reuse it across channels.
+Four layers, most general first: a fixed Slack-aware preamble, the operator's
+`BOT_SYSTEM_PROMPT`, the workspace's prompt from `/claude prompt --workspace`, and the channel's
+own from `/claude prompt`. The order keeps the longest-lived text at the front, where prompt
+caching can reuse it across channels.
 """
 
 from __future__ import annotations
@@ -17,8 +18,12 @@ PREAMBLE = (
 )
 
 
-def system_prompt(operator_prompt: str, channel_prompt: str | None) -> str:
+def system_prompt(
+    operator_prompt: str, *, workspace_prompt: str | None = None, channel_prompt: str | None = None
+) -> str:
     parts = [PREAMBLE, operator_prompt.strip()]
+    if workspace_prompt and workspace_prompt.strip():
+        parts.append("Instructions for this workspace:\n" + workspace_prompt.strip())
     if channel_prompt and channel_prompt.strip():
         parts.append("Instructions for this channel:\n" + channel_prompt.strip())
     return "\n\n".join(part for part in parts if part)

@@ -81,10 +81,10 @@ async def running(settings: Settings) -> AsyncIterator[RunningBot]:
 async def serve(settings: Settings) -> None:
     """Run until SIGINT or SIGTERM."""
     async with running(settings):
-        await _until_signalled()
+        await until_signalled()
 
 
-async def _until_signalled() -> None:
+async def until_signalled() -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

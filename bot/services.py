@@ -15,6 +15,7 @@ from bot.files import FileCache
 from bot.lanes import StopSignal, ThreadLanes
 from bot.slack.ratebudget import Budgets
 from bot.slack.reply import NativeSupport
+from bot.slack.roles import Roles
 from bot.slack.users import UserDirectory
 from bot.store import Database
 
@@ -35,6 +36,8 @@ class Services:
     stops: dict[str, StopSignal] = field(default_factory=dict)
     """Replies being written in this process, by the value of their Stop button."""
     lanes: ThreadLanes[Any] = field(default_factory=ThreadLanes)
+    roles: Roles = field(default_factory=Roles)
+    """Who is a workspace admin or owner, for `/claude`'s workspace-wide settings."""
 
     async def drain(self, grace: float) -> None:
         """Let replies in flight finish within `grace`, then end the rest with an "interrupted" note."""

@@ -22,16 +22,17 @@ from bot.context_budget import Trimmed, estimate_tokens, fit_thread
 from bot.conversation import BotIdentity, build_messages, mentioned_user_ids
 from bot.files import allowed_origins, attachments_for_thread
 from bot.lanes import StopSignal
-from bot.prompts import system_prompt
 from bot.routing import Thread
 from bot.services import Services
+from bot.slack.assistant import pane_turn
 from bot.slack.blocks import CONTINUE_ACTION, RETRY_ACTION, button
 from bot.slack.history import fetch_thread, with_trigger
 from bot.slack.notices import post_notice
 from bot.slack.ratebudget import workspace_key
 from bot.slack.reply import ReplyTarget, SlackReply, WriterOptions
-from bot.store import ledger, prompts
+from bot.store import ledger
 from bot.store.models import UsageRecord
+from bot.turn_setup import TurnSetup, load_setup
 
 log = logging.getLogger(__name__)
 
@@ -92,10 +93,15 @@ async def _run_turn(
         settings.slack_update_interval,
         settings.slack_message_chars,
         stop_value=reply_id if settings.slack_stop_button else None,
+        feedback=settings.slack_feedback_buttons,
     )
     writer = SlackReply(target, services.budgets, services.native, options)
-    await writer.start()
-    prepared = await _prepare(services, client, bot, request, services.settings.context_budget_tokens)
+    setup, _ = await asyncio.gather(load_setup(services, client, thread), writer.start())
+    if setup.refusal is not None:
+        await writer.finish()
+        await _notice(client, thread, setup.refusal, "budget")
+        return
+    prepared = await _prepare(services, client, bot, request, setup, services.settings.context_budget_tokens)
     if prepared is None:
         await writer.finish()
         await _notice(client, thread, UNREADABLE_THREAD, "history")
@@ -106,7 +112,7 @@ async def _run_turn(
         if result.stop_reason == "model_context_window_exceeded" and not result.text.strip():
             await _account(services, request, prepared.params["model"], result)
             smaller = await _prepare(
-                services, client, bot, request, services.settings.context_budget_tokens // 2
+                services, client, bot, request, setup, services.settings.context_budget_tokens // 2
             )
             if smaller is not None:
                 prepared = smaller
@@ -116,15 +122,20 @@ async def _run_turn(
                 )
     finally:
         del services.stops[reply_id]
-    await writer.finish()
+    written = await writer.finish()
     if prepared.file_notes:
         await _notice(client, thread, _files_note(prepared.file_notes), "files")
     await _close_with_notice(client, thread, result, prepared.omitted, signal.reason)
-    await _account(services, request, prepared.params["model"], result)
+    await _account(services, request, prepared.params["model"], result, written[0] if written else None)
 
 
 async def _prepare(
-    services: Services, client: AsyncWebClient, bot: BotIdentity, request: TurnRequest, budget: int
+    services: Services,
+    client: AsyncWebClient,
+    bot: BotIdentity,
+    request: TurnRequest,
+    setup: TurnSetup,
+    budget: int,
 ) -> Prepared | None:
     thread = request.thread
     try:
@@ -134,9 +145,8 @@ async def _prepare(
         return None
     if request.trigger is not None:
         history = with_trigger(history, request.trigger)
+    setup = await pane_turn(services, client, bot, thread, history, setup)
     names = await services.users.names(client, thread.team_id, mentioned_user_ids(history))
-    channel_prompt = await prompts.get(services.db, thread.team_id, thread.channel_id)
-    system = system_prompt(services.settings.bot_system_prompt, channel_prompt and channel_prompt.prompt)
     files = await attachments_for_thread(
         [message for message in history if message.get("files") and not bot.wrote(message)],
         session=services.http,
@@ -149,13 +159,14 @@ async def _prepare(
     def render(subset: list[dict[str, Any]]) -> list[dict[str, Any]]:
         return build_messages(subset, bot=bot, names=names, attachments=files.blocks)
 
+    system = setup.system
     trimmed = fit_thread(history, render, system, budget)
     if not trimmed.messages:
         return None
     if estimate_tokens(system, trimmed.messages) > budget * EDGE:
-        trimmed = await _fit_by_count(services, history, render, system, trimmed, budget)
+        trimmed = await _fit_by_count(services, setup.model, history, render, system, trimmed, budget)
     params = {
-        "model": services.settings.claude_model,
+        "model": setup.model,
         "max_tokens": services.settings.claude_max_tokens,
         "system": system,
         "messages": trimmed.messages,
@@ -166,6 +177,7 @@ async def _prepare(
 
 async def _fit_by_count(
     services: Services,
+    model: str,
     history: list[dict[str, Any]],
     render: Callable[[list[dict[str, Any]]], list[dict[str, Any]]],
     system: str,
@@ -175,7 +187,7 @@ async def _fit_by_count(
     """Near the edge the estimate isn't good enough: ask the API, and shrink by what it says."""
     try:
         counted = await services.claude.messages.count_tokens(
-            model=services.settings.claude_model, system=system, messages=estimated.messages
+            model=model, system=system, messages=estimated.messages
         )
     except (anthropic.APIError, httpx2.TransportError) as exc:
         log.info("count_tokens failed (%s); keeping the estimate", exc)
@@ -275,9 +287,12 @@ async def _notice(
     )
 
 
-async def _account(services: Services, request: TurnRequest, model: str, result: StreamResult) -> None:
-    """One ledger row per Messages API call, and the same figures for `/metrics`."""
-    row = _usage_row(request, model, result)
+async def _account(
+    services: Services, request: TurnRequest, model: str, result: StreamResult, reply_ts: str | None = None
+) -> None:
+    """One ledger row per Messages API call, and the same figures for `/metrics`; `reply_ts` (the
+    answer's first message) lets feedback on the answer find the row."""
+    row = _usage_row(request, model, result, reply_ts)
     await ledger.record(services.db, row)
     metrics.record_reply(
         team_id=row.team_id,
@@ -298,7 +313,7 @@ def _outcome(stop_reason: str | None) -> str:
     return "ok" if stop_reason in {"end_turn", "stop_sequence"} else stop_reason or "unknown"
 
 
-def _usage_row(request: TurnRequest, model: str, result: StreamResult) -> UsageRecord:
+def _usage_row(request: TurnRequest, model: str, result: StreamResult, reply_ts: str | None) -> UsageRecord:
     usage = result.usage
     return UsageRecord(
         team_id=request.thread.team_id,
@@ -316,4 +331,5 @@ def _usage_row(request: TurnRequest, model: str, result: StreamResult) -> UsageR
         ttft_ms=result.ttft_ms,
         duration_ms=result.duration_ms,
         error_kind=result.failure.kind if result.failure else ("stopped" if result.stopped else None),
+        reply_ts=reply_ts,
     )

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.config import Settings
 from bot.fakes.claude import FakeClaude
+from bot.fakes.settings import claude_settings, slack_settings
 from bot.fakes.slack import FakeSlack
 from bot.server import RunningBot, running
 from bot.store import Database
@@ -159,11 +160,8 @@ async def wait_until(predicate: Callable[[], Any], timeout: float, what: str) ->
 
 def bot_settings(slack: FakeSlack, claude: FakeClaude, database_url: str, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
-        "slack_bot_token": slack.bot_token,
-        "slack_signing_secret": slack.signing_secret,
-        "slack_api_url": slack.api_url,
-        "anthropic_api_key": claude.api_key,
-        "anthropic_base_url": claude.base_url,
+        **slack_settings(slack),
+        **claude_settings(claude),
         "database_url": database_url,
         "host": "127.0.0.1",
         "port": 0,

@@ -72,7 +72,12 @@ METHOD_SCOPES: dict[str, frozenset[str]] = {
     "chat.appendStream": frozenset({"chat:write"}),
     "chat.stopStream": frozenset({"chat:write"}),
     "assistant.threads.setStatus": frozenset({"chat:write"}),
+    "assistant.threads.setTitle": frozenset({"assistant:write"}),
+    "assistant.threads.setSuggestedPrompts": frozenset({"assistant:write"}),
+    "views.publish": frozenset(),
     "users.info": frozenset({"users:read"}),
+    "users.list": frozenset({"users:read"}),
+    "views.open": frozenset(),
 }
 """The Web API methods the bot calls, and the bot scopes each one needs."""
 
@@ -111,6 +116,10 @@ SCOPES: dict[str, tuple[str, Callable[[Evidence], bool]]] = {
         lambda e: "message" in e.events and e.calls("conversations.replies"),
     ),
     "chat:write": ("chat.postMessage and the other chat.* writes", lambda e: e.calls("chat.postMessage")),
+    "assistant:write": (
+        "the AI app pane: its events, suggested prompts and thread titles",
+        lambda e: "assistant_thread_started" in e.events and e.calls("assistant.threads.setSuggestedPrompts"),
+    ),
     "users:read": ("users.info, for display names in the conversation", lambda e: e.calls("users.info")),
     "files:read": (
         "downloading files shared in threads from url_private",

@@ -32,8 +32,8 @@ async def test_channel_prompts_are_per_channel_and_record_who(db: Database) -> N
     assert (current.prompt, current.set_by, current.enterprise_id) == ("friendly", "U2", "E1")
     assert await prompts.get(db, "T1", "C2") is None
     assert await prompts.get(db, "T2", "C1") is None
-    assert await prompts.delete(db, "T1", "C1") is True
-    assert await prompts.delete(db, "T1", "C1") is False
+    assert await prompts.delete(db, "T1", "C1", changed_by="U1") is True
+    assert await prompts.delete(db, "T1", "C1", changed_by="U1") is False
 
 
 async def test_thread_membership(db: Database) -> None:

@@ -465,6 +465,8 @@ class FakeClaude:
         self.context_window = context_window
         self.base_url = ""
         self.requests: list[RecordedRequest] = []
+        self.responder: Callable[[dict[str, Any]], str] | None = None
+        """Writes unscripted answers from the request body instead of the echo (the sandbox's model)."""
         self._queue: deque[Reply] = deque()
         self._head_failures = 0
         # model -> prefix digest -> prefix tokens
@@ -603,9 +605,12 @@ class FakeClaude:
         if prompt.total > self.context_window:
             raise _invalid(f"prompt is too long: {prompt.total} tokens > {self.context_window} maximum")
         reply = self._next_reply()
-        text = reply.text or (
-            f"You said: {prompt.last_user_text}" if prompt.last_user_text else "You said nothing."
-        )
+        if reply.text or self.responder is None:
+            text = reply.text or (
+                f"You said: {prompt.last_user_text}" if prompt.last_user_text else "You said nothing."
+            )
+        else:
+            text = self.responder(body)
         stop_reason, stop_details = reply.stop_reason, reply.stop_details
         limit = body["max_tokens"] * self.chars_per_token
         if len(text) > limit:

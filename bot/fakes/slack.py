@@ -34,6 +34,7 @@ JSON = dict[str, Any]
 MAX_TEXT = 40_000
 MAX_MARKDOWN_TEXT = 12_000
 MAX_BLOCKS = 50
+MAX_VIEW_BLOCKS = 100
 # Per-block text limits Slack enforces with `invalid_blocks`.
 BLOCK_TEXT_LIMITS = {"section": 3_000, "markdown": 12_000, "header": 150}
 MAX_REPLIES_PAGE = 1_000
@@ -140,17 +141,44 @@ def _limit(value: Any) -> int:
         raise _SlackError("invalid_limit") from None
 
 
-def _check_blocks(blocks: Any) -> None:
+def _check_blocks(blocks: Any, max_blocks: int = MAX_BLOCKS) -> None:
     if not isinstance(blocks, list) or not all(isinstance(b, dict) and b.get("type") for b in blocks):
         raise _SlackError("invalid_blocks_format")
-    if len(blocks) > MAX_BLOCKS:
+    if len(blocks) > max_blocks:
         raise _SlackError("invalid_blocks")
     for block in blocks:
+        if block["type"] == "context_actions":
+            _check_context_actions(block)
         text = block.get("text")
         text = text.get("text") if isinstance(text, dict) else text
         limit = BLOCK_TEXT_LIMITS.get(block["type"])
         if limit is not None and isinstance(text, str) and len(text) > limit:
             raise _SlackError("invalid_blocks")
+
+
+def _check_context_actions(block: JSON) -> None:
+    """Slack's documented shape: up to five feedback_buttons / icon_button elements; feedback buttons
+    carry a positive and a negative button, each with plain_text (≤ 75) and a value (≤ 2,000)."""
+    elements = block.get("elements")
+    if not isinstance(elements, list) or not 1 <= len(elements) <= 5:
+        raise _SlackError("invalid_blocks")
+    for element in elements:
+        kind = element.get("type") if isinstance(element, dict) else None
+        if kind not in ("feedback_buttons", "icon_button"):
+            raise _SlackError("invalid_blocks")
+        if kind != "feedback_buttons":
+            continue
+        for key in ("positive_button", "negative_button"):
+            button = element.get(key)
+            text = button.get("text") if isinstance(button, dict) else None
+            if not (
+                isinstance(text, dict)
+                and text.get("type") == "plain_text"
+                and 0 < len(str(text.get("text") or "")) <= 75
+                and isinstance(button.get("value"), str)
+                and 0 < len(button["value"]) <= 2_000
+            ):
+                raise _SlackError("invalid_blocks")
 
 
 def _metadata(params: JSON) -> JSON | None:
@@ -220,6 +248,7 @@ class FakeSlack:
         "conversations.replies": 50,
         "files.info": 100,
         "users.info": 100,
+        "users.list": 20,
         "views.open": 100,
         "views.publish": 100,
     }
@@ -286,6 +315,9 @@ class FakeSlack:
         self.statuses: list[JSON] = []
         self.titles: list[JSON] = []
         self.suggested_prompts: list[JSON] = []
+        # Called after every change a viewer could see (a Web API call, which is passed along, a
+        # person's message, a response_url answer), so `bot sandbox` can push live updates.
+        self.observers: list[Callable[[Call | None], None]] = []
         # Workspace state.
         self.users: dict[str, JSON] = {}
         self.channels: dict[str, JSON] = {}
@@ -325,6 +357,7 @@ class FakeSlack:
             "files.info": self._files_info,
             "oauth.v2.access": self._oauth_v2_access,
             "users.info": self._users_info,
+            "users.list": self._users_list,
             "views.open": self._views_open,
             "views.publish": self._views_publish,
         }
@@ -543,6 +576,7 @@ class FakeSlack:
         if metadata:
             message["metadata"] = copy.deepcopy(metadata)
         stored = self._store(channel, message, thread_ts)
+        self._notify(None)
         return self._render(channel, stored, metadata=True)
 
     # ------------------------------------------------------------------ reading the workspace
@@ -570,6 +604,14 @@ class FakeSlack:
     def edits(self, channel: str, ts: str) -> list[str]:
         """The text after each chat.update of that message, in order (the original text not included)."""
         return list(self._edits.get((channel, ts), []))
+
+    def dm_with(self, user: str) -> str | None:
+        """The id of the DM between the bot and `user`, if there is one."""
+        return next((c["id"] for c in self.channels.values() if c["is_im"] and c.get("user") == user), None)
+
+    def file_content(self, file_id: str) -> bytes:
+        """An uploaded file's bytes, for a viewer that has no bot token to download it with."""
+        return self._file_content[file_id]
 
     def is_streaming(self, channel: str, ts: str) -> bool:
         started = self._streams.get((channel, ts))
@@ -675,6 +717,7 @@ class FakeSlack:
         value: str = "",
         thread_ts: str | None = None,
         block_id: str = "b",
+        element_type: str = "button",
     ) -> tuple[int, str]:
         """POSTs a button click on a message (a signed `block_actions` payload); returns (status, body)."""
         stored = self._messages.get(channel, {}).get(message_ts)
@@ -711,13 +754,116 @@ class FakeSlack:
                     "block_id": block_id,
                     "text": {"type": "plain_text", "text": action_id},
                     "value": value,
-                    "type": "button",
+                    "type": element_type,
                     "action_ts": f"{time.time():.6f}",
                 }
             ],
         }
         raw = urlencode({"payload": json.dumps(payload)}).encode()
         return await self._deliver("action", bot_url, payload, raw, FORM)
+
+    async def view_submission(
+        self, bot_url: str, view: JSON, *, user: str, values: dict[str, dict[str, str | None]]
+    ) -> tuple[int, str]:
+        """POSTs the submission of an opened modal (a signed `view_submission` payload) with `values`
+        typed into its inputs (block_id -> action_id -> text, None when left empty); returns
+        (status, body), the body carrying the bot's `response_action`, if any."""
+        state = {
+            block: {action: {"type": "plain_text_input", "value": text} for action, text in fields.items()}
+            for block, fields in values.items()
+        }
+        name = self._user_name(user)
+        payload = {
+            "type": "view_submission",
+            "team": {"id": self.team_id, "domain": self.team_domain},
+            "user": {"id": user, "username": name, "name": name, "team_id": self.team_id},
+            "api_app_id": self.app_id,
+            "token": self.verification_token,
+            "trigger_id": self._trigger(),
+            "view": {**copy.deepcopy(view), "state": {"values": state}},
+            "response_urls": [],
+            "enterprise": None,
+            "is_enterprise_install": False,
+        }
+        raw = urlencode({"payload": json.dumps(payload)}).encode()
+        return await self._deliver("action", bot_url, payload, raw, FORM)
+
+    async def press_feedback(
+        self, bot_url: str, *, user: str, channel: str, message_ts: str, positive: bool
+    ) -> tuple[int, str]:
+        """Presses 👍 (or 👎) in the message's feedback buttons, as Slack reports it to the app."""
+        stored = self._messages.get(channel, {}).get(message_ts) or {}
+        for block in stored.get("blocks") or []:
+            for element in block.get("elements") or [] if block.get("type") == "context_actions" else []:
+                if element.get("type") == "feedback_buttons":
+                    button = element["positive_button" if positive else "negative_button"]
+                    return await self.block_action(
+                        bot_url,
+                        user=user,
+                        channel=channel,
+                        message_ts=message_ts,
+                        action_id=element.get("action_id", ""),
+                        value=button["value"],
+                        block_id=block.get("block_id", "b"),
+                        element_type="feedback_buttons",
+                    )
+        raise AssertionError(f"no feedback buttons on message {message_ts} in {channel}")
+
+    async def start_assistant_thread(
+        self, bot_url: str, user: str, *, context_channel: str | None = None
+    ) -> JSON:
+        """The person opens the AI app pane (beside `context_channel`, if given): Slack starts a
+        thread in their DM with the app and sends `assistant_thread_started`. Returns its root."""
+        dm = self.dm_with(user) or self.add_channel(f"D{user}", is_im=True, user=user)["id"]
+        root = self.post_message(dm, user, "New chat", subtype="assistant_app_thread")
+        await self.send_event(
+            bot_url, self._assistant_event("assistant_thread_started", user, dm, root["ts"], context_channel)
+        )
+        return root
+
+    async def change_assistant_context(
+        self, bot_url: str, user: str, *, thread_ts: str, context_channel: str
+    ) -> tuple[int, str]:
+        """The person, with the pane open, switches to another channel."""
+        dm = self.dm_with(user) or ""
+        event = self._assistant_event(
+            "assistant_thread_context_changed", user, dm, thread_ts, context_channel
+        )
+        return await self.send_event(bot_url, event)
+
+    async def open_app_home(self, bot_url: str, user: str, *, tab: str = "home") -> tuple[int, str]:
+        """The person opens the app's Home (or Messages) tab."""
+        event: JSON = {
+            "type": "app_home_opened",
+            "user": user,
+            "channel": self.dm_with(user) or f"D{user}",
+            "tab": tab,
+            "event_ts": f"{time.time():.6f}",
+        }
+        if user in self.views:
+            event["view"] = copy.deepcopy(self.views[user])
+        return await self.send_event(bot_url, event)
+
+    def _assistant_event(
+        self, kind: str, user: str, dm: str, thread_ts: str, context_channel: str | None
+    ) -> JSON:
+        context: JSON = {}
+        if context_channel:
+            context = {
+                "channel_id": context_channel,
+                "team_id": self.team_id,
+                "enterprise_id": self.enterprise_id,
+            }
+        return {
+            "type": kind,
+            "assistant_thread": {
+                "user_id": user,
+                "context": context,
+                "channel_id": dm,
+                "thread_ts": thread_ts,
+            },
+            "event_ts": f"{time.time():.6f}",
+        }
 
     # ------------------------------------------------------------------ delivering over Socket Mode
 
@@ -783,6 +929,10 @@ class FakeSlack:
 
     def _next(self) -> int:
         return next(self._counter)
+
+    def _notify(self, call: Call | None) -> None:
+        for observer in self.observers:
+            observer(call)
 
     def _new_ts(self) -> str:
         n = self._next()
@@ -1001,7 +1151,9 @@ class FakeSlack:
             params.setdefault("client_id", client_id)
             params.setdefault("client_secret", client_secret)
         status, answer, headers = self._dispatch(method, params, token, received)
-        self.calls.append(Call(method, params, received, status, answer.get("ok")))
+        call = Call(method, params, received, status, answer.get("ok"))
+        self.calls.append(call)
+        self._notify(call)
         if self.latency > 0:
             await asyncio.sleep(self.latency)
         return web.json_response(answer, status=status, headers=headers)
@@ -1088,6 +1240,7 @@ class FakeSlack:
                 message["text"] = body.get("text", "")
                 if "blocks" in body:
                     message["blocks"] = body["blocks"]
+        self._notify(None)
         return web.Response(text="ok")
 
     async def _on_socket(self, request: web.Request) -> web.StreamResponse:
@@ -1215,7 +1368,7 @@ class FakeSlack:
         }
 
     def _post_message(self, params: JSON, team: str) -> JSON:
-        channel = self._channel(params)["id"]
+        channel = self._post_target(params)
         text, blocks = self._content(params)
         message = self._bot_message(
             channel,
@@ -1365,6 +1518,32 @@ class FakeSlack:
             raise _SlackError("user_not_found")
         return {"ok": True, "user": copy.deepcopy(user)}
 
+    def _post_target(self, params: JSON) -> str:
+        """chat.postMessage to a user id posts in the app's DM with that person, opened if need be."""
+        user = str(params.get("channel") or "")
+        if user not in self.users or user in self.channels:
+            return self._channel(params)["id"]
+        return self.dm_with(user) or self.add_channel(f"D{user}", is_im=True, user=user)["id"]
+
+    def _users_list(self, params: JSON, team: str) -> JSON:
+        members = list(self.users.values())
+        start = 0
+        if params.get("cursor"):
+            try:
+                start = int(base64.b64decode(str(params["cursor"])).decode().removeprefix("users:"))
+            except (binascii.Error, UnicodeDecodeError, ValueError):
+                raise _SlackError("invalid_cursor") from None
+        limit = int(params.get("limit") or 0) or len(members)
+        page = members[start : start + limit]
+        more = start + limit < len(members)
+        cursor = base64.b64encode(f"users:{start + limit}".encode()).decode() if more else ""
+        return {
+            "ok": True,
+            "members": copy.deepcopy(page),
+            "cache_ts": int(time.time()),
+            "response_metadata": {"next_cursor": cursor},
+        }
+
     def _conversations_info(self, params: JSON, team: str) -> JSON:
         return {"ok": True, "channel": copy.deepcopy(self._channel(params))}
 
@@ -1383,6 +1562,7 @@ class FakeSlack:
         view = _decoded(params.get("view"))
         if not isinstance(view, dict) or view.get("type") != kind:
             raise _SlackError("invalid_arguments")
+        _check_blocks(view.get("blocks") or [], MAX_VIEW_BLOCKS)
         view_id = f"V{self._next():010d}"
         return {
             **view,

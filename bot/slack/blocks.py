@@ -7,15 +7,19 @@ from typing import Any
 STOP_ACTION = "stop_reply"
 RETRY_ACTION = "retry_turn"
 CONTINUE_ACTION = "continue_turn"
+FEEDBACK_ACTION = "answer_feedback"
 
 Block = dict[str, Any]
 
 
-def answer_blocks(text: str, *, stop_value: str | None) -> list[Block]:
-    """The answer as Slack's own Markdown block, with a Stop button while it is still being written."""
+def answer_blocks(text: str, *, stop_value: str | None, feedback_ts: str | None = None) -> list[Block]:
+    """The answer as Slack's own Markdown block, with a Stop button while it is still being written
+    and, once it is finished, 👍/👎 for the answer that starts at `feedback_ts`."""
     blocks: list[Block] = [{"type": "markdown", "text": text}]
     if stop_value is not None:
         blocks.append(stop_actions(stop_value))
+    if feedback_ts is not None:
+        blocks.append(feedback_actions(feedback_ts))
     return blocks
 
 
@@ -48,3 +52,36 @@ def button(text: str, action_id: str, value: str) -> Block:
         "text": {"type": "plain_text", "text": text},
         "value": value,
     }
+
+
+def feedback_actions(reply_ts: str) -> Block:
+    """Slack's own feedback buttons. Each value names the answer (by its first message's ts, which
+    the ledger row keeps) so a press finds its row wherever the answer was split."""
+    return {
+        "type": "context_actions",
+        "block_id": f"feedback_{reply_ts}",
+        "elements": [
+            {
+                "type": "feedback_buttons",
+                "action_id": FEEDBACK_ACTION,
+                "positive_button": {
+                    "text": {"type": "plain_text", "text": "👍"},
+                    "accessibility_label": "Good answer",
+                    "value": f"+1 {reply_ts}",
+                },
+                "negative_button": {
+                    "text": {"type": "plain_text", "text": "👎"},
+                    "accessibility_label": "Bad answer",
+                    "value": f"-1 {reply_ts}",
+                },
+            }
+        ],
+    }
+
+
+def feedback_vote(value: str) -> tuple[int, str] | None:
+    """(+1 or -1, the answer's ts) from a feedback button's value; None for anything else."""
+    rating, _, reply_ts = value.partition(" ")
+    if rating not in ("+1", "-1") or not reply_ts:
+        return None
+    return int(rating), reply_ts

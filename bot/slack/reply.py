@@ -25,7 +25,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import StreamMode
 from bot.conversation import NOTICE_EVENT_TYPE
-from bot.slack.blocks import answer_blocks, stop_actions
+from bot.slack.blocks import answer_blocks, feedback_actions, stop_actions
 from bot.slack.ratebudget import Budgets
 from bot.textsplit import cut_once
 
@@ -79,6 +79,8 @@ class WriterOptions:
     max_chars: int
     stop_value: str | None = None
     """Value of the Stop button's action; None for no button."""
+    feedback: bool = False
+    """👍/👎 under the finished answer, sent with its final write (no call of their own)."""
 
 
 @dataclass
@@ -217,9 +219,9 @@ class SlackReply:
             self.messages.append(_Message())
         content = self._prefix + text[self._start :]
         if content.strip():
-            await self._write(content, closing=final)
+            await self._write(content, closing=final, last=final)
 
-    async def _write(self, content: str, *, closing: bool) -> None:
+    async def _write(self, content: str, *, closing: bool, last: bool = False) -> None:
         if not self.messages:
             self.messages.append(_Message())
         message = self.messages[-1]
@@ -228,9 +230,9 @@ class SlackReply:
             if message.ts is None:
                 await self._open(message, content, urgent=first or closing)
             if message.streaming:
-                await self._stream(message, content, closing=closing)
+                await self._stream(message, content, closing=closing, last=last)
             elif content != message.shown or closing:
-                await self._edit(message, content, closing=closing)
+                await self._edit(message, content, closing=closing, last=last)
         except SlackApiError as exc:
             log.warning("Slack refused a reply write: %s", exc.response.get("error"))
             if closing:
@@ -284,16 +286,18 @@ class SlackReply:
         )
         message.ts, message.shown = str(response["ts"]), content
 
-    async def _stream(self, message: _Message, content: str, *, closing: bool) -> None:
+    async def _stream(self, message: _Message, content: str, *, closing: bool, last: bool = False) -> None:
         more = content[len(message.shown) :]
         try:
             if closing:
+                feedback_ts = self._feedback_ts(last)
                 await self._call(
                     "chat.stopStream",
                     urgent=True,
                     channel=self.target.channel,
                     ts=message.ts,
                     markdown_text=more or None,
+                    blocks=[feedback_actions(feedback_ts)] if feedback_ts else None,
                 )
                 message.streaming = False
             elif more:
@@ -309,9 +313,9 @@ class SlackReply:
             log.info("stream write refused (%s); editing the same message", exc.response.get("error"))
             message.streaming = False
             self._reserve_final("chat.update")
-            await self._edit(message, content, closing=closing)
+            await self._edit(message, content, closing=closing, last=last)
 
-    async def _edit(self, message: _Message, content: str, *, closing: bool) -> None:
+    async def _edit(self, message: _Message, content: str, *, closing: bool, last: bool = False) -> None:
         stop = None if closing else self.options.stop_value
         await self._call(
             "chat.update",
@@ -319,9 +323,13 @@ class SlackReply:
             channel=self.target.channel,
             ts=message.ts,
             text=content,
-            blocks=answer_blocks(content, stop_value=stop),
+            blocks=answer_blocks(content, stop_value=stop, feedback_ts=self._feedback_ts(last)),
         )
         message.shown = content
+
+    def _feedback_ts(self, last: bool) -> str | None:
+        """On the answer's last write: the ts of its first message, which the feedback buttons name."""
+        return self.messages[0].ts if last and self.options.feedback else None
 
     async def _post_control(self, stop_value: str) -> None:
         """A streaming message can't carry buttons, so the Stop button gets a small message of its own."""

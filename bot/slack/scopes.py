@@ -7,6 +7,7 @@ BOT_SCOPES = (
     "im:history",
     "mpim:history",
     "chat:write",
+    "assistant:write",
     "users:read",
     "files:read",
     "commands",

@@ -57,3 +57,19 @@ async def usage_by_team(
     async with db.session() as session:
         rows = (await session.execute(statement.order_by(UsageRecord.team_id))).all()
     return [TeamUsage(str(r[0]), int(r[1]), int(r[2]), int(r[3]), int(r[4]), int(r[5])) for r in rows]
+
+
+async def tokens_since(db: Database, team_id: str, since: datetime) -> int:
+    """Every token the workspace's calls used from `since` on (a budget counts all four kinds).
+    One range scan of `ix_usage_records_team_id_created_at`: it runs before every turn."""
+    total = (
+        UsageRecord.input_tokens
+        + UsageRecord.output_tokens
+        + UsageRecord.cache_creation_input_tokens
+        + UsageRecord.cache_read_input_tokens
+    )
+    statement = select(func.coalesce(func.sum(total), 0)).where(
+        UsageRecord.team_id == team_id, col(UsageRecord.created_at) >= since
+    )
+    async with db.session() as session:
+        return int((await session.execute(statement)).scalar_one())

@@ -16,7 +16,10 @@ class UsageRecord(SQLModel, table=True):
     """One row per Messages API call, including calls that failed after spending tokens."""
 
     __tablename__ = "usage_records"
-    __table_args__ = (Index("ix_usage_records_team_id_created_at", "team_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_usage_records_team_id_created_at", "team_id", "created_at"),
+        Index("ix_usage_records_reply", "team_id", "channel_id", "reply_ts"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     created_at: datetime = Field(default_factory=utcnow, index=True)

@@ -143,7 +143,7 @@ async def test_channel_prompt_set_shown_reset_and_isolated(harness: Harness) -> 
     stored = await prompts.get(harness.db, "T0TEAM", "C1")
     assert stored is not None and stored.set_by == "U2" and stored.set_at is not None
 
-    _, shown = await harness.slack.slash_command(harness.url, "prompt", user="U1", channel="C1")
+    _, shown = await harness.slack.slash_command(harness.url, "prompt show", user="U1", channel="C1")
     assert "terse SRE" in shown and "<@U2>" in shown
     _, reset = await harness.slack.slash_command(harness.url, "prompt reset", user="U1", channel="C1")
     assert "removed" in reset

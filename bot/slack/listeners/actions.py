@@ -1,4 +1,5 @@
-"""Buttons on the bot's messages: Stop while it writes, Retry and Continue on its notices."""
+"""Buttons on the bot's messages: Stop while it writes, Retry and Continue on its notices, 👍/👎
+under its answers."""
 
 from __future__ import annotations
 
@@ -14,11 +15,12 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.feedback import acknowledgement
 from bot.intake import answer, identity
 from bot.routing import Thread
 from bot.services import Services
-from bot.slack.blocks import CONTINUE_ACTION, RETRY_ACTION, STOP_ACTION
-from bot.store import threads
+from bot.slack.blocks import CONTINUE_ACTION, FEEDBACK_ACTION, RETRY_ACTION, STOP_ACTION, feedback_vote
+from bot.store import feedback, threads
 from bot.turn import CONTINUE_TEXT, TurnRequest
 
 ALREADY_DONE = "That answer has already finished."
@@ -56,6 +58,33 @@ def register(app: AsyncApp, services: Services) -> None:
         request = TurnRequest(thread, context.enterprise_id, user or None, trigger)
         await answer(services, client, identity(context), request)
 
+    async def on_feedback(
+        ack: AsyncAck,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        context: AsyncBoltContext,
+        respond: AsyncRespond,
+    ) -> None:
+        await ack()
+        vote = feedback_vote(str(action.get("value") or ""))
+        channel_id = (body.get("container") or {}).get("channel_id")
+        user_id = (body.get("user") or {}).get("id")
+        if vote is None or not channel_id or not user_id:
+            return
+        rating, reply_ts = vote
+        outcome = await feedback.record(
+            services.db,
+            team_id=str(context.team_id or ""),
+            channel_id=str(channel_id),
+            reply_ts=reply_ts,
+            user_id=str(user_id),
+            rating=rating,
+        )
+        await respond(
+            text=acknowledgement(outcome, rating), response_type="ephemeral", replace_original=False
+        )
+
     app.action(STOP_ACTION)(on_stop)
+    app.action(FEEDBACK_ACTION)(on_feedback)
     app.action(RETRY_ACTION)(on_again)
     app.action(CONTINUE_ACTION)(on_again)

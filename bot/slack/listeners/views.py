@@ -1,0 +1,38 @@
+"""Modal submissions: the prompt editor `/claude prompt` opens."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot import admin
+from bot.services import Services
+from bot.slack import prompt_modal
+
+
+def register(app: AsyncApp, services: Services) -> None:
+    async def on_prompt_saved(
+        ack: AsyncAck,
+        body: dict[str, Any],
+        view: dict[str, Any],
+        context: AsyncBoltContext,
+        client: AsyncWebClient,
+    ) -> None:
+        target, text = prompt_modal.submitted(view)
+        caller = admin.Caller(
+            team_id=str(context.team_id),
+            enterprise_id=context.enterprise_id,
+            user_id=str((body.get("user") or {}).get("id")),
+            channel_id=target.channel_id or "",
+        )
+        refusal = await admin.save_edited(services, client, caller, target, text)
+        if refusal is not None:
+            await ack(response_action="errors", errors={prompt_modal.BLOCK_ID: refusal})
+        else:
+            await ack(response_action="update", view=prompt_modal.saved_view(target, text))
+
+    app.view(prompt_modal.CALLBACK_ID)(on_prompt_saved)

@@ -1,0 +1,138 @@
+"""`bot sandbox --script`: a conversation replayed with no credentials and no network, printed as
+text, and accounted in the ledger under the sandbox's own workspace."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from bot.sandbox.script import ScriptError, Step, load_script
+from bot.sandbox.workspace import GENERAL, RANDOM
+from tests.sandbox.conftest import run_bot
+
+
+def test_a_scripted_conversation_prints_the_thread_and_is_in_the_ledger(
+    tmp_path: Path, sandbox_env: dict[str, str]
+) -> None:
+    Image.new("RGB", (640, 480), (30, 120, 200)).save(tmp_path / "photo.png")
+    (tmp_path / "chat.json").write_text(
+        json.dumps(
+            {
+                "prompt": "Answer like a pirate.",
+                "steps": [
+                    {"text": "@Claude what is 2 + 2?"},
+                    {"text": "and this picture?", "files": ["photo.png"], "thread": True},
+                    {"user": "Alice", "text": "thanks, a < b & c", "thread": True},
+                    "/claude help",
+                ],
+            }
+        )
+    )
+
+    done = run_bot(tmp_path, sandbox_env, "sandbox", "--script", "chat.json", "--speed", "2000")
+
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert out.startswith("You: /claude prompt Answer like a pirate.\nClaude (only visible to you): Done.")
+    said = [line for line in out.splitlines() if line.startswith(("You: ", "Alice: ", "Claude: "))]
+    assert [line.split(":")[0] for line in said] == [
+        "You",  # the prompt command
+        "You",
+        "Claude",
+        "You",
+        "Claude",
+        "Alice",
+        "Claude",
+        "You",  # /claude help
+    ]
+    assert "You: @Claude what is 2 + 2?" in out
+    assert "You: and this picture? [file: photo.png]" in out
+    assert "Alice: thanks, a < b & c" in out
+    answers = out.split("Claude: ")[1:]
+    assert all("(offline sandbox model)" in answer for answer in answers)
+    assert "> You: what is 2 + 2?" in answers[0]
+    assert "I see 1 image (PNG, 640×480)." in answers[1]
+    assert "This thread has 3 user turns so far." in answers[2]
+    assert "> Alice: thanks, a < b & c" in answers[2]
+    assert "Instructions for this channel: Answer like a pirate." in answers[2]
+    help_text = out.split("You: /claude help\nClaude (only visible to you): ")[1]
+    assert "/claude prompt" in help_text
+
+    usage = run_bot(tmp_path, sandbox_env, "usage", "--json")
+    assert usage.returncode == 0, usage.stderr
+    rows = {row["team_id"]: row for row in json.loads(usage.stdout)}
+    assert list(rows) == ["T0SANDBOX"]
+    assert rows["T0SANDBOX"]["requests"] == 3
+    assert rows["T0SANDBOX"]["output_tokens"] > 0
+
+
+def test_a_message_the_bot_would_not_answer_is_not_waited_for(
+    tmp_path: Path, sandbox_env: dict[str, str]
+) -> None:
+    (tmp_path / "chat.json").write_text(json.dumps(["no mention here", "@Claude but here"]))
+
+    done = run_bot(tmp_path, sandbox_env, "sandbox", "--script", "chat.json", "--speed", "2000")
+
+    assert done.returncode == 0, done.stderr
+    lines = [line for line in done.stdout.splitlines() if line.startswith(("You: ", "Claude: "))]
+    assert [line.split(":")[0] for line in lines] == ["You", "You", "Claude"]
+
+
+def test_a_broken_script_is_one_sentence_and_exit_2(tmp_path: Path, sandbox_env: dict[str, str]) -> None:
+    (tmp_path / "chat.json").write_text(json.dumps([{"text": "look", "files": ["missing.png"]}]))
+
+    done = run_bot(tmp_path, sandbox_env, "sandbox", "--script", "chat.json")
+
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert done.stderr.startswith("bot: ") and "step 1 attaches" in done.stderr
+
+
+def test_a_script_object_names_its_channel_prompt_and_steps(tmp_path: Path) -> None:
+    (tmp_path / "photo.png").write_bytes(b"")
+    (tmp_path / "chat.json").write_text(
+        json.dumps(
+            {
+                "channel": "random",
+                "prompt": "Be brief.",
+                "steps": [
+                    "hello @Claude",
+                    {"user": "Bob", "text": "more", "thread": True, "files": ["photo.png"]},
+                ],
+            }
+        )
+    )
+
+    script = load_script(tmp_path / "chat.json")
+
+    assert script.channel == RANDOM and script.prompt == "Be brief."
+    assert script.steps == (
+        Step("hello @Claude"),
+        Step("more", "Bob", (tmp_path / "photo.png",), thread=True),
+    )
+
+
+@pytest.mark.parametrize(
+    ("content", "complaint"),
+    [
+        ("{", "is not valid JSON"),
+        ("[]", "has no steps"),
+        ('{"channel": "secret", "steps": ["hi"]}', "channel must be one of"),
+        ('[{"text": ""}]', "neither text nor files"),
+        ('[{"text": "hi", "user": 7}]', "not a name"),
+    ],
+)
+def test_script_mistakes_are_named(tmp_path: Path, content: str, complaint: str) -> None:
+    (tmp_path / "chat.json").write_text(content)
+
+    with pytest.raises(ScriptError, match=complaint):
+        load_script(tmp_path / "chat.json")
+
+
+def test_the_default_channel_is_general(tmp_path: Path) -> None:
+    (tmp_path / "chat.json").write_text('["hi"]')
+
+    assert load_script(tmp_path / "chat.json").channel == GENERAL
