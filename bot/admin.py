@@ -19,14 +19,14 @@ from bot import command_replies as replies
 from bot import permissions
 from bot.budget import format_tokens, summary_line
 from bot.commands import HELP, MAX_PROMPT_CHARS, Command
-from bot.model_choice import choose, find
+from bot.model_choice import find
 from bot.services import Services
 from bot.slack.prompt_modal import MAX_CHARS as EDITOR_MAX_CHARS
 from bot.slack.prompt_modal import Target, editor_view
 from bot.store import ledger, prompts
 from bot.store import settings as stored
 from bot.store.models import utcnow
-from bot.turn_setup import budget_status
+from bot.turn_setup import budget_status, model_for
 
 log = logging.getLogger(__name__)
 
@@ -187,15 +187,9 @@ async def _prompt_lock(services: Services, _: AsyncWebClient, command: Command, 
 
 
 async def _model_show(services: Services, _: AsyncWebClient, __: Command, caller: Caller) -> str:
-    settings = services.settings
     found = await stored.for_turn(services.db, caller.team_id, caller.channel_id)
-    model, source = choose(
-        channel=found.channel_model,
-        workspace=found.workspace_model,
-        default=settings.claude_model,
-        allowed=settings.allowed_models,
-    )
-    return replies.models_shown(model, source, settings.allowed_models)
+    model, source = model_for(services.settings, found)
+    return replies.models_shown(model, source, services.settings.allowed_models)
 
 
 async def _model_set(services: Services, _: AsyncWebClient, command: Command, caller: Caller) -> str:

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.budget import BudgetStatus, effective_limit, exhausted_notice, month_start
-from bot.model_choice import choose
+from bot.config import Settings
+from bot.model_choice import Source, choose
 from bot.prompts import system_prompt
 from bot.routing import Thread
 from bot.services import Services
@@ -33,12 +34,7 @@ class TurnSetup:
 async def load_setup(services: Services, client: AsyncWebClient, thread: Thread) -> TurnSetup:
     settings = services.settings
     found = await stored.for_turn(services.db, thread.team_id, thread.channel_id)
-    model, _ = choose(
-        channel=found.channel_model,
-        workspace=found.workspace_model,
-        default=settings.claude_model,
-        allowed=settings.allowed_models,
-    )
+    model, _ = model_for(settings, found)
     system = system_prompt(
         settings.bot_system_prompt,
         workspace_prompt=found.workspace_prompt,
@@ -51,6 +47,15 @@ async def load_setup(services: Services, client: AsyncWebClient, thread: Thread)
         warn_in_background(services.db, client, thread.team_id, status)
     refusal = exhausted_notice(status) if status is not None and status.exhausted else None
     return TurnSetup(model, system, refusal)
+
+
+def model_for(settings: Settings, found: stored.TurnSettings) -> tuple[str, Source]:
+    return choose(
+        channel=found.channel_model,
+        workspace=found.workspace_model,
+        default=settings.claude_model,
+        allowed=settings.allowed_models,
+    )
 
 
 async def budget_status(
