@@ -22,7 +22,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         settings = load_settings()
-        configure(settings.log_level, settings.log_format)
+        # The sandbox's page or script is what its user watches; its server logs only when asked to.
+        quiet = args.command == "sandbox" and "log_level" not in settings.model_fields_set
+        configure("WARNING" if quiet else settings.log_level, settings.log_format)
         if args.command in (None, "serve"):
             settings.check_for_serving()
             from bot.server import serve
@@ -60,9 +62,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     sandbox.add_argument("--port", type=int, default=0, help="the page's port (default: a free one)")
     sandbox.add_argument("--no-browser", action="store_true", help="print the page's URL, don't open it")
-    sandbox.add_argument(
-        "--script", type=Path, help="replay a conversation (a JSON file), print it and exit"
-    )
+    sandbox.add_argument("--script", type=Path, help="replay a conversation (a JSON file), print it and exit")
     sandbox.add_argument(
         "--offline", action="store_true", help="the offline stand-in model even when ANTHROPIC_API_KEY is set"
     )

@@ -47,7 +47,8 @@ def sandbox_slack() -> FakeSlack:
         team_id=TEAM_ID,
         team_domain="sandbox",
     )
-    slack.add_user(ME, "you", display_name="You")
+    # Your own workspace: you are its admin, so the App Home shows usage and admin commands work.
+    slack.add_user(ME, "you", display_name="You", is_admin=True)
     slack.add_channel(GENERAL, "general")
     slack.add_channel(RANDOM, "random")
     slack.add_channel(DM, is_im=True, user=ME)

@@ -27,6 +27,7 @@ def test_a_scripted_conversation_prints_the_thread_and_is_in_the_ledger(
                     {"text": "and this picture?", "files": ["photo.png"], "thread": True},
                     {"user": "Alice", "text": "thanks, a < b & c", "thread": True},
                     "/claude help",
+                    "/claude usage",
                 ],
             }
         )
@@ -47,6 +48,7 @@ def test_a_scripted_conversation_prints_the_thread_and_is_in_the_ledger(
         "Alice",
         "Claude",
         "You",  # /claude help
+        "You",  # /claude usage
     ]
     assert "You: @Claude what is 2 + 2?" in out
     assert "You: and this picture? [file: photo.png]" in out
@@ -60,6 +62,9 @@ def test_a_scripted_conversation_prints_the_thread_and_is_in_the_ledger(
     assert "Instructions for this channel: Answer like a pirate." in answers[2]
     help_text = out.split("You: /claude help\nClaude (only visible to you): ")[1]
     assert "/claude prompt" in help_text
+    usage_text = out.split("You: /claude usage\nClaude (only visible to you): ")[1]
+    assert "usage in this workspace" in usage_text, "the sandbox's person is its workspace's admin"
+    assert " INFO " not in done.stderr, "the sandbox keeps the server's logs out of the way"
 
     usage = run_bot(tmp_path, sandbox_env, "usage", "--json")
     assert usage.returncode == 0, usage.stderr
