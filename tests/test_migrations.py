@@ -24,7 +24,7 @@ from sqlmodel import SQLModel
 from bot.store import Database, ledger, migrations, prompts, threads
 from tests.conftest import fresh_database
 
-HEAD = "0004"
+HEAD = "0003"
 NEW_TABLES = {
     "slack_installations",
     "slack_bots",

@@ -1,4 +1,5 @@
-"""Workspace settings, channel models, prompt history and feedback; the answer's ts on the ledger.
+"""Workspace settings, channel models, prompt history and feedback; the answer's ts on the ledger,
+indexed with its team and channel so a feedback press finds the answer's row.
 
 Revision ID: 0003
 Revises: 0002
@@ -18,6 +19,7 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("usage_records") as batch:
         batch.add_column(sa.Column("reply_ts", sa.String(32), nullable=True))
+    op.create_index("ix_usage_records_reply", "usage_records", ["team_id", "channel_id", "reply_ts"])
 
     op.create_table(
         "workspace_settings",
@@ -70,5 +72,6 @@ def downgrade() -> None:
     op.drop_table("prompt_changes")
     op.drop_table("channel_models")
     op.drop_table("workspace_settings")
+    op.drop_index("ix_usage_records_reply", table_name="usage_records")
     with op.batch_alter_table("usage_records") as batch:
         batch.drop_column("reply_ts")
