@@ -61,7 +61,8 @@ def usage_blocks(usage: WorkspaceUsage, *, budget: int | None, today: date) -> l
     return [
         {"type": "header", "text": {"type": "plain_text", "text": "This workspace, last 30 days"}},
         _section(
-            f"*{format_tokens(all_input + usage.output_tokens)} tokens* in {usage.requests:,} Claude calls "
+            f"*{format_tokens(all_input + usage.output_tokens)} tokens* in {usage.requests:,} "
+            f"Claude call{'' if usage.requests == 1 else 's'} "
             f"({format_tokens(all_input)} in, {format_tokens(usage.output_tokens)} out)."
         ),
         _section("*Tokens per day* (UTC)\n```\n" + daily_chart(usage.daily, today) + "\n```"),

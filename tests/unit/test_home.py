@@ -39,7 +39,7 @@ def test_member_view_explains_use_and_hides_figures() -> None:
     text = json.dumps(view)
     assert view["type"] == "home"
     assert "<@UBOT>" in text and "/claude prompt" in text
-    assert "Claude calls" not in text and "Top channels" not in text
+    assert "Claude call" not in text and "Top channels" not in text
 
 
 def test_admin_view_has_every_figure_within_slack_limits() -> None:
@@ -48,6 +48,8 @@ def test_admin_view_has_every_figure_within_slack_limits() -> None:
     assert "*15k tokens* in 7 Claude calls (13k in, 2,000 out)" in text
     assert "1. <#C1>: 9,000" in text and "2. a DM: 6,000" in text and "1. <@U1>: 15k" in text
     assert "75%" in text and "15k of the 20k-token monthly budget" in text
+    one = json.dumps(home_view(bot_user_id="UBOT", usage=usage(requests=1), budget=None, today=TODAY))
+    assert " in 1 Claude call (" in one
     assert "👍 3  ·  👎 1  (75% positive)" in text
     assert len(view["blocks"]) <= 100
     for block in view["blocks"]:
