@@ -62,7 +62,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     sandbox.add_argument("--port", type=int, default=0, help="the page's port (default: a free one)")
     sandbox.add_argument("--no-browser", action="store_true", help="print the page's URL, don't open it")
-    sandbox.add_argument("--script", type=Path, help="replay a conversation (a JSON file), print it and exit")
+    sandbox.add_argument(
+        "--script", type=Path, help="replay a conversation (a YAML or JSON file), print it and exit"
+    )
     sandbox.add_argument(
         "--offline", action="store_true", help="the offline stand-in model even when ANTHROPIC_API_KEY is set"
     )

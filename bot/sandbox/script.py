@@ -1,7 +1,7 @@
 """`bot sandbox --script FILE`: a conversation replayed against the sandbox and printed as text,
 for demos and for checking what a system prompt does before a channel gets it.
 
-A script is JSON (the bot has no YAML parser among its dependencies): a list of steps or an object
+A script is YAML (`.yaml` / `.yml`) or JSON (any other name): a list of steps or an object
 with `steps` (or `messages`) and optional `channel` ("general", "random" or "dm") and `prompt`
 (set as the channel's prompt first, as `/claude prompt …` would). A step is a string or an
 object with `text`, optional `user` (a name; people join on first use), `files` (paths,
@@ -17,6 +17,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
+
+import yaml
 
 from bot.config import ConfigError
 from bot.conversation import BotIdentity
@@ -73,6 +75,12 @@ def load_script(path: Path) -> Script:
 
 
 def _parse(raw: str, path: Path) -> Any:
+    """YAML for `.yaml` / `.yml` files (easier to write by hand), JSON otherwise."""
+    if path.suffix.lower() in (".yaml", ".yml"):
+        try:
+            return yaml.safe_load(raw)
+        except yaml.YAMLError as exc:
+            raise ScriptError(f"{path} is not valid YAML: {' '.join(str(exc).split())}") from None
     try:
         return json.loads(raw)
     except ValueError as exc:

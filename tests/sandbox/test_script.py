@@ -120,6 +120,35 @@ def test_a_script_object_names_its_channel_prompt_and_steps(tmp_path: Path) -> N
     )
 
 
+def test_a_yaml_script_reads_like_the_json_one(tmp_path: Path) -> None:
+    (tmp_path / "photo.png").write_bytes(b"")
+    (tmp_path / "chat.yaml").write_text(
+        "channel: random\n"
+        "prompt: Be brief.\n"
+        "steps:\n"
+        "  - hello @Claude\n"
+        "  - user: Bob\n"
+        "    text: more\n"
+        "    thread: true\n"
+        "    files: [photo.png]\n"
+    )
+
+    script = load_script(tmp_path / "chat.yaml")
+
+    assert script.channel == RANDOM and script.prompt == "Be brief."
+    assert script.steps == (
+        Step("hello @Claude"),
+        Step("more", "Bob", (tmp_path / "photo.png",), thread=True),
+    )
+
+
+def test_broken_yaml_is_named(tmp_path: Path) -> None:
+    (tmp_path / "chat.yml").write_text("steps: [unclosed\n")
+
+    with pytest.raises(ScriptError, match="is not valid YAML"):
+        load_script(tmp_path / "chat.yml")
+
+
 @pytest.mark.parametrize(
     ("content", "complaint"),
     [
