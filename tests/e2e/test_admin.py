@@ -126,6 +126,14 @@ async def test_prompt_editor_round_trip_and_history(harness: Harness) -> None:
     assert "<@U2>" in history[3] and "_(none)_ → “Old instructions.”" in history[3]
 
 
+@pytest.mark.fault
+async def test_an_editor_slack_refuses_to_open_leaves_the_way_by_command(harness: Harness) -> None:
+    harness.slack.faults["views.open"] = ["internal_error"]
+    answer = await say(harness, "prompt")
+    assert "couldn't open the editor" in answer and "`/claude prompt <text>`" in answer
+    assert harness.slack.opened_views == []
+
+
 async def test_editor_save_is_checked_again_when_submitted(admins: Harness) -> None:
     h = admins
     await say(h, "prompt", user="U1")
