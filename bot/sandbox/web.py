@@ -1,6 +1,7 @@
 """The sandbox page: a static Slack-like client (no build step), the workspace pushed to it over
 a websocket whenever something changes, and the few things a person does there (post, run a
-command, click a button, open the Home tab), each turned into what Slack would send the bot."""
+command, click a button, open the Home tab, start a chat in the AI app pane), each turned into
+what Slack would send the bot."""
 
 from __future__ import annotations
 
@@ -54,6 +55,7 @@ def page_app(workspace: Workspace) -> web.Application:
     app.router.add_post("/api/commands", run_command)
     app.router.add_post("/api/actions", click)
     app.router.add_post("/api/home", open_home)
+    app.router.add_post("/api/new-chat", new_chat)
     app.router.add_post("/api/modal", answer_modal)
     app.cleanup_ctx.append(broadcasting)
     app.on_shutdown.append(_close_sockets)
@@ -155,6 +157,14 @@ async def click(request: web.Request) -> web.Response:
 async def open_home(request: web.Request) -> web.Response:
     await request.app[WORKSPACE].open_home()
     return web.json_response({"ok": True})
+
+
+async def new_chat(request: web.Request) -> web.Response:
+    """`{"context": channel}`: the channel the person last looked at, which the pane sits beside."""
+    workspace = request.app[WORKSPACE]
+    body = await _json(request)
+    root = await workspace.new_chat(_channel(workspace, body.get("context")))
+    return web.json_response({"ts": root["ts"]})
 
 
 async def answer_modal(request: web.Request) -> web.Response:

@@ -1,6 +1,6 @@
 """The sandbox's Slack: the fake workspace set up as a small team, the things a person does in it,
 and what real Slack shows them that the fake only records (a thread's "is thinking…" status,
-the answers to their slash commands)."""
+the answers to their slash commands, an AI app pane thread's title and suggested prompts)."""
 
 from __future__ import annotations
 
@@ -137,6 +137,11 @@ class Workspace:
     async def open_home(self, *, user: str = ME) -> None:
         await self.slack.open_app_home(self.bot_url, user)
 
+    async def new_chat(self, context_channel: str, *, user: str = ME) -> JSON:
+        """The pane's New chat, as Slack starts it: a thread in the app's DM that knows the channel
+        it sits beside, so the bot answers with that channel's prompt. Returns the thread's root."""
+        return await self.slack.start_assistant_thread(self.bot_url, user, context_channel=context_channel)
+
     @property
     def modal(self) -> JSON | None:
         """The modal the bot last opened (`views.open`), until it is submitted or closed."""
@@ -228,6 +233,7 @@ class Workspace:
                 for e in (*self._command_answers, *slack.ephemeral)
                 if e.get("user") == ME
             ],
+            "panes": self._panes(),
             "home": slack.views.get(ME),
             "modal": {"view": self._modal, "errors": self._modal_errors} if self._modal else None,
         }
@@ -260,6 +266,23 @@ class Workspace:
             "streaming": self.slack.is_streaming(channel, ts),
             "edited": "edited" in message,
         }
+
+    def _panes(self) -> list[JSON]:
+        """Each pane thread's latest title and suggested prompts: Slack shows them above and under
+        the thread, not as messages in it."""
+        panes: dict[tuple[str, str], JSON] = {}
+
+        def pane(entry: JSON) -> JSON:
+            channel, ts = str(entry["channel_id"]), str(entry["thread_ts"])
+            return panes.setdefault(
+                (channel, ts), {"channel": channel, "thread_ts": ts, "title": None, "prompts": None}
+            )
+
+        for entry in self.slack.suggested_prompts:
+            pane(entry)["prompts"] = {"title": entry["title"], "items": entry["prompts"] or []}
+        for entry in self.slack.titles:
+            pane(entry)["title"] = entry["title"]
+        return list(panes.values())
 
     def _observe(self, call: Call | None) -> None:
         if call is not None and call.ok:

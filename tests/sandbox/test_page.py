@@ -1,6 +1,6 @@
 """The sandbox page in a real browser (Debian's Chromium, driven by Playwright): a newcomer's
-first conversation, files, buttons, the prompt commands and the Home tab, all against the real
-bot and the offline model."""
+first conversation, files, buttons, the prompt commands, the Home tab and the AI app pane, all
+against the real bot and the offline model."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 from playwright.sync_api import Locator, Page, expect, sync_playwright
+
+from bot.config import DEFAULT_ASSISTANT_PROMPTS, DEFAULT_GREETING
 
 OFFLINE = "(offline sandbox model)"
 EXPECT_GUARD_MS = 60_000
@@ -137,3 +139,22 @@ def test_the_prompt_editor_and_the_home_tab(page: Page) -> None:
     page.locator("#apps .nav-item", has_text="Claude").click()
     page.click("#tab-home")
     expect(page.locator("#home .blocks")).to_contain_text("Claude")
+
+
+def test_a_new_chat_in_the_ai_app_pane(page: Page) -> None:
+    # The pane opens beside the channel last looked at, so its answers follow that channel's prompt.
+    send(page, "#composer", "/claude prompt Talk like a pirate.")
+    expect(page.locator("#messages .ephemeral")).to_contain_text("Talk like a pirate.")
+    page.locator("#apps .nav-item", has_text="Claude").click()
+    page.click("#new-chat")
+    expect(page.locator("#thread-messages .from-bot .content").first).to_have_text(DEFAULT_GREETING)
+    expect(page.locator("#thread-title")).to_have_text("New chat")
+    chips = page.locator("#thread-messages .suggestion")
+    expect(chips).to_have_text([prompt.title for prompt in DEFAULT_ASSISTANT_PROMPTS])
+
+    chips.filter(has_text="Explain an error").click()
+    expect(chips).to_have_count(0)  # gone once the person has asked
+    expect(answers(page)).to_have_count(1)
+    expect(answers(page).first).to_contain_text("You: What does this error mean, and how do I fix it?")
+    expect(answers(page).first).to_contain_text("Talk like a pirate.")
+    expect(page.locator("#thread-title")).to_have_text("What does this error mean, and how do I fix it?")

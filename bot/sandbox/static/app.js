@@ -10,6 +10,7 @@ const state = {
   channel: null, // id of the conversation shown
   thread: null, // ts of the open thread, or null
   tab: "messages", // or "home", on the app's own conversation
+  viewed: null, // id of the last channel (not the app) shown: what a new pane chat sits beside
 };
 
 // ---------------------------------------------------------------- talking to the server
@@ -54,8 +55,10 @@ function render() {
   renderSidebar(snap);
   const channel = snap.channels.find((c) => c.id === state.channel);
   const home = channel.is_im && state.tab === "home";
+  if (!channel.is_im) state.viewed = channel.id;
   document.getElementById("title").textContent = channel.is_im ? channel.name : "# " + channel.name;
   document.getElementById("tabs").hidden = !channel.is_im;
+  document.getElementById("new-chat").hidden = !channel.is_im;
   document.getElementById("tab-messages").classList.toggle("active", !home);
   document.getElementById("tab-home").classList.toggle("active", home);
   document.getElementById("messages").hidden = home;
@@ -156,6 +159,8 @@ function renderThread(snap) {
   );
   pane.hidden = !state.thread || state.tab === "home" || !messages.length;
   if (pane.hidden) return;
+  const chat = snap.panes.find((p) => p.channel === state.channel && p.thread_ts === state.thread);
+  document.getElementById("thread-title").textContent = chat ? chat.title || "New chat" : "Thread";
   const container = document.getElementById("thread-messages");
   keepScrolled(container, () => {
     container.replaceChildren();
@@ -166,9 +171,25 @@ function renderThread(snap) {
         container.append(el("div", "divider", `${count} ${count === 1 ? "reply" : "replies"}`));
       }
     });
+    // Slack offers the prompts until the person asks something of their own.
+    const asked = messages.slice(1).some((m) => m.user === snap.me);
+    if (chat && chat.prompts && !asked) container.append(suggestionsNode(chat.prompts));
     const status = thinking(snap, state.channel, state.thread);
     if (status) container.append(el("div", "thinking", `${snap.names[snap.bot]} ${status}`));
   });
+}
+
+function suggestionsNode(prompts) {
+  const node = el("div", "suggestions");
+  if (prompts.title) node.append(el("div", "hint", prompts.title));
+  for (const prompt of prompts.items) {
+    const chip = el("button", "suggestion", prompt.title);
+    chip.type = "button";
+    chip.title = prompt.message;
+    chip.addEventListener("click", () => ask(prompt.message));
+    node.append(chip);
+  }
+  return node;
 }
 
 function renderHome(snap) {
@@ -268,6 +289,22 @@ function openThread(ts) {
   state.thread = ts;
   render();
   document.querySelector("#thread-composer textarea").focus();
+}
+
+// "New chat" in the AI app pane: Slack starts a thread in the app's conversation, beside the
+// channel the person was in.
+async function newChat() {
+  const { ts } = await post("/api/new-chat", { context: state.viewed });
+  state.tab = "messages";
+  openThread(ts);
+}
+
+async function ask(text) {
+  const data = new FormData();
+  data.append("channel", state.channel);
+  data.append("thread_ts", state.thread);
+  data.append("text", text);
+  await post("/api/messages", data);
 }
 
 async function click(message, button, block) {
@@ -375,6 +412,7 @@ document.addEventListener("DOMContentLoaded", () => {
     state.tab = "messages";
     render();
   });
+  document.getElementById("new-chat").addEventListener("click", newChat);
   document.getElementById("tab-home").addEventListener("click", async () => {
     state.tab = "home";
     state.thread = null;
