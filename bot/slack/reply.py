@@ -25,6 +25,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import StreamMode
 from bot.conversation import NOTICE_EVENT_TYPE
+from bot.safe_markdown import safe_markdown
 from bot.slack.blocks import answer_blocks, feedback_actions, stop_actions
 from bot.slack.ratebudget import Budgets
 from bot.textsplit import cut_once
@@ -206,6 +207,7 @@ class SlackReply:
                 await asyncio.wait_for(self._finishing.wait(), min(deadline, max(floor, now + 0.05)) - now)
 
     async def _render(self, text: str, *, final: bool) -> None:
+        text = safe_markdown(text, final=final)
         while True:
             current = self.messages[-1] if self.messages else None
             content = self._prefix + text[self._start :]
