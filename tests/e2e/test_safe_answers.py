@@ -63,3 +63,13 @@ async def test_claude_text_with_special_mentions_is_posted_neutralised(make_harn
         assert "chat.startStream" not in methods and "chat.update" in methods
     if mode == "auto":
         assert {"chat.startStream", "chat.update"} <= methods, "both ways of writing were used"
+
+
+async def test_slack_syntax_a_user_typed_reaches_claude_as_the_text_they_saw(harness: Harness) -> None:
+    harness.claude.script("Noted.")
+    await harness.slack.user_says(harness.url, "C1", "U1", "<@UBOT> what does &lt;!channel&gt; do? a &lt; b")
+    await harness.wait_for_turns(1)
+    [body] = harness.claude.message_requests()
+    sent = json.dumps(body["messages"])
+    assert "&lt;!channel&gt;" in sent and "<!channel>" not in sent
+    assert "a < b" in sent
