@@ -39,8 +39,8 @@ class _OneLineForUnparseableRequests(logging.Filter):
         return True
 
 
-http_log = logging.getLogger("bot.http")
-http_log.addFilter(_OneLineForUnparseableRequests())
+_http_log = logging.getLogger("bot.http")
+_http_log.addFilter(_OneLineForUnparseableRequests())
 
 
 @dataclass
@@ -51,7 +51,7 @@ class RunningBot:
 
     @property
     def events_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/slack/events"
+        return f"http://127.0.0.1:{self.port}{EVENTS_PATH}"
 
 
 def refuse_junk(signing_secret: str | None) -> Middleware:
@@ -107,7 +107,7 @@ async def running(settings: Settings) -> AsyncIterator[RunningBot]:
     async with runtime(settings) as rt:
         readiness = Readiness(rt.services.db, rt.client if rt.client.token else None)
         app = web_app(rt, readiness, socket_mode=settings.socket_mode)
-        runner = web.AppRunner(app, access_log=None, logger=http_log)
+        runner = web.AppRunner(app, access_log=None, logger=_http_log)
         await runner.setup()
         site = web.TCPSite(runner, settings.host, settings.port)
         await site.start()
