@@ -83,13 +83,13 @@ async def _unsigned(request: web.Request, verifier: SignatureVerifier) -> tuple[
     timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
     signature = request.headers.get("X-Slack-Signature", "")
     if not _TIMESTAMP.fullmatch(timestamp) or not signature.isascii():
-        return 401, "malformed signature headers"
+        return 401, "malformed Slack signature headers"
     try:
         body = (await request.read()).decode("utf-8")
     except UnicodeDecodeError:
         return 400, "the body is not UTF-8"
     if not verifier.is_valid(body, timestamp, signature):
-        return 401, "invalid or stale signature"
+        return 401, "invalid Slack signature, or a stale timestamp"
     return None
 
 
