@@ -1,9 +1,9 @@
 """Claude's Markdown made safe to post to Slack. Pure: no Slack, no network.
 
 Model text is untrusted: a prompt injection in a thread or an attached file can ask Claude to
-write `<!channel>`. Slack reads `&`, `<` and `>` as control characters in every field a reply
-goes into (`text`, `markdown_text`, a `markdown` block), and decodes `&amp;`, `&lt;` and
-`&gt;` for display. So:
+write `<!channel>`. Slack reads `&`, `<` and `>` as control characters in `text` and decodes
+`&amp;`, `&lt;` and `&gt;` for display; for `markdown_text` and `markdown` blocks it doesn't
+say, so every field a reply goes into is treated the same, the safe way. So:
 
 - `&`, `<` and `>` are escaped everywhere, code included: `<!channel>`, `<!here>`,
   `<!everyone>`, `<!subteam^…>`, `<@U…>`, `<#C…>` and `<url|label>` show as the text Claude
