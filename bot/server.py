@@ -6,19 +6,41 @@ import asyncio
 import contextlib
 import json
 import logging
+import re
 import signal
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from aiohttp import web
-from aiohttp.typedefs import Handler
+from aiohttp.http_exceptions import HttpProcessingError
+from aiohttp.typedefs import Handler, Middleware
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_sdk.signature import SignatureVerifier
 
 from bot.app import Runtime, runtime
 from bot.config import Settings
 from bot.health import Readiness, add_routes
 
 log = logging.getLogger(__name__)
+EVENTS_PATH = "/slack/events"
+_TIMESTAMP = re.compile(r"[0-9]{1,12}")
+
+
+class _OneLineForUnparseableRequests(logging.Filter):
+    """aiohttp logs a request it can't even parse (a line too long, a broken header) as an ERROR
+    with a traceback, though it answers 400: that is noise from the network, not a fault of ours."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, HttpProcessingError):
+            record.msg, record.args = "refused an unparseable HTTP request: %s", (error.message,)
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+            record.exc_info, record.exc_text = None, None
+        return True
+
+
+_http_log = logging.getLogger("bot.http")
+_http_log.addFilter(_OneLineForUnparseableRequests())
 
 
 @dataclass
@@ -29,23 +51,53 @@ class RunningBot:
 
     @property
     def events_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/slack/events"
+        return f"http://127.0.0.1:{self.port}{EVENTS_PATH}"
 
 
-@web.middleware
-async def refuse_malformed_bodies(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Bolt answers a signed but unparseable body with a 500, which Slack would retry; say 400."""
+def refuse_junk(signing_secret: str | None) -> Middleware:
+    """A 400 or 401 with one log line for what isn't from Slack, never a 500 and a traceback.
+    Bolt parses a body before it checks its signature, so an anonymous body of the wrong shape,
+    a timestamp `int()` refuses or a non-ASCII signature crashed it: the signature is checked
+    here first, with slack_sdk's own verifier, and only signed requests reach Bolt."""
+    verifier = SignatureVerifier(signing_secret) if signing_secret else None
+
+    @web.middleware
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if verifier is not None and request.method == "POST" and request.path == EVENTS_PATH:
+            refusal = await _unsigned(request, verifier)
+            if refusal is not None:
+                status, reason = refusal
+                log.warning("refused a request to %s: %s", request.path, reason)
+                return web.json_response({"error": reason}, status=status)
+        try:
+            return await handler(request)
+        except json.JSONDecodeError:
+            log.warning("refused a request whose body is not valid JSON")
+            return web.json_response({"error": "malformed body"}, status=400)
+
+    return middleware
+
+
+async def _unsigned(request: web.Request, verifier: SignatureVerifier) -> tuple[int, str] | None:
+    """Why a request to the events URL isn't Slack's, as (status, reason); None when it is."""
+    timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
+    signature = request.headers.get("X-Slack-Signature", "")
+    if not _TIMESTAMP.fullmatch(timestamp) or not signature.isascii():
+        return 401, "malformed Slack signature headers"
     try:
-        return await handler(request)
-    except json.JSONDecodeError:
-        log.warning("refused a request whose body is not valid JSON")
-        return web.json_response({"error": "malformed body"}, status=400)
+        body = (await request.read()).decode("utf-8")
+    except UnicodeDecodeError:
+        return 400, "the body is not UTF-8"
+    if not verifier.is_valid(body, timestamp, signature):
+        return 401, "invalid Slack signature, or a stale timestamp"
+    return None
 
 
 def web_app(rt: Runtime, readiness: Readiness, *, socket_mode: bool) -> web.Application:
     """Bolt's aiohttp application plus health and metrics on one port; no events in Socket Mode."""
-    app = web.Application() if socket_mode else rt.app.web_app(path="/slack/events")
-    app.middlewares.append(refuse_malformed_bodies)
+    app = web.Application() if socket_mode else rt.app.web_app(path=EVENTS_PATH)
+    secret = rt.services.settings.slack_signing_secret
+    app.middlewares.append(refuse_junk(None if socket_mode or secret is None else secret.get_secret_value()))
     add_routes(app, readiness)
     return app
 
@@ -54,7 +106,8 @@ def web_app(rt: Runtime, readiness: Readiness, *, socket_mode: bool) -> web.Appl
 async def running(settings: Settings) -> AsyncIterator[RunningBot]:
     async with runtime(settings) as rt:
         readiness = Readiness(rt.services.db, rt.client if rt.client.token else None)
-        runner = web.AppRunner(web_app(rt, readiness, socket_mode=settings.socket_mode), access_log=None)
+        app = web_app(rt, readiness, socket_mode=settings.socket_mode)
+        runner = web.AppRunner(app, access_log=None, logger=_http_log)
         await runner.setup()
         site = web.TCPSite(runner, settings.host, settings.port)
         await site.start()
