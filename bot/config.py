@@ -41,6 +41,7 @@ DEFAULT_RATE_LIMITS = {
 
 
 MIB = 1024 * 1024
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 class SuggestedPrompt(BaseModel):
@@ -103,6 +104,9 @@ class Settings(BaseSettings):
     host: str = "0.0.0.0"
     port: int = Field(default=3000, ge=0, le=65535)
     log_level: str = "INFO"
+    library_log_level: str | None = None
+    """slack_sdk, Bolt, anthropic, HTTP and database libraries; INFO (or `LOG_LEVEL` when quieter)
+    unless set: at DEBUG they log message text and SQL parameters."""
     log_format: Literal["text", "json"] = "text"
 
     bot_answer_other_bots: bool = False
@@ -143,6 +147,15 @@ class Settings(BaseSettings):
         if value is not None and not value.get_secret_value().startswith("xapp-"):
             raise ValueError("SLACK_APP_TOKEN must be the app-level token that starts with xapp-")
         return value
+
+    @field_validator("log_level", "library_log_level")
+    @classmethod
+    def _level_name(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if value.upper() not in LOG_LEVELS:
+            raise ValueError(f"use one of {', '.join(LOG_LEVELS)}")
+        return value.upper()
 
     @field_validator("assistant_prompts", mode="before")
     @classmethod
