@@ -103,6 +103,9 @@ class Settings(BaseSettings):
     database_url: str = "sqlite+aiosqlite:///./bot.db"
     host: str = "0.0.0.0"
     port: int = Field(default=3000, ge=0, le=65535)
+    metrics_port: int = Field(default=9091, ge=0, le=65535)
+    """`/readyz` and `/metrics`, on `HOST` too: keep this port off the internet (Fly's proxy and a
+    `docker run -p` only publish what they are told to)."""
     log_level: str = "INFO"
     library_log_level: str | None = None
     """slack_sdk, Bolt, anthropic, HTTP and database libraries; INFO (or `LOG_LEVEL` when quieter)

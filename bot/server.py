@@ -1,4 +1,5 @@
-"""Runs the app: HTTP mode (aiohttp, `/slack/events`) or Socket Mode, with `/healthz` in both."""
+"""Runs the app: HTTP mode (aiohttp, `/slack/events`) or Socket Mode, with `/healthz` in both, and
+`/readyz` and `/metrics` on an internal port of their own."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
 from bot.app import Runtime, runtime
 from bot.config import Settings
-from bot.health import Readiness, add_routes
+from bot.health import Readiness, add_public_routes, internal_app
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +27,8 @@ class RunningBot:
     runtime: Runtime
     port: int
     """The port actually bound (useful when `PORT=0`)."""
+    metrics_port: int
+    """The internal port actually bound (`/readyz`, `/metrics`)."""
 
     @property
     def events_url(self) -> str:
@@ -42,23 +45,33 @@ async def refuse_malformed_bodies(request: web.Request, handler: Handler) -> web
         return web.json_response({"error": "malformed body"}, status=400)
 
 
-def web_app(rt: Runtime, readiness: Readiness, *, socket_mode: bool) -> web.Application:
-    """Bolt's aiohttp application plus health and metrics on one port; no events in Socket Mode."""
+def web_app(rt: Runtime, *, socket_mode: bool) -> web.Application:
+    """Bolt's aiohttp application plus `/healthz` on the public port; no events in Socket Mode."""
     app = web.Application() if socket_mode else rt.app.web_app(path="/slack/events")
     app.middlewares.append(refuse_malformed_bodies)
-    add_routes(app, readiness)
+    add_public_routes(app)
     return app
+
+
+async def serve_app(app: web.Application, host: str, port: int) -> tuple[web.AppRunner, web.TCPSite, int]:
+    """Started on `host`:`port`; the port actually bound is returned (for port 0)."""
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    return runner, site, runner.addresses[0][1] if runner.addresses else port
 
 
 @contextlib.asynccontextmanager
 async def running(settings: Settings) -> AsyncIterator[RunningBot]:
-    async with runtime(settings) as rt:
+    async with runtime(settings) as rt, contextlib.AsyncExitStack() as internal_port:
         readiness = Readiness(rt.services.db, rt.client if rt.client.token else None)
-        runner = web.AppRunner(web_app(rt, readiness, socket_mode=settings.socket_mode), access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, settings.host, settings.port)
-        await site.start()
-        port = runner.addresses[0][1] if runner.addresses else settings.port
+        internal = internal_app(readiness)
+        internal_runner, _, metrics_port = await serve_app(internal, settings.host, settings.metrics_port)
+        internal_port.push_async_callback(internal_runner.cleanup)
+        log.info("/readyz and /metrics on internal port %s", metrics_port)
+        public = web_app(rt, socket_mode=settings.socket_mode)
+        runner, site, port = await serve_app(public, settings.host, settings.port)
         handler: AsyncSocketModeHandler | None = None
         try:
             if settings.socket_mode and settings.slack_app_token is not None:
@@ -68,7 +81,7 @@ async def running(settings: Settings) -> AsyncIterator[RunningBot]:
                 log.info("connected to Slack over Socket Mode; /healthz on port %s", port)
             else:
                 log.info("listening for Slack events on port %s at /slack/events", port)
-            yield RunningBot(rt, port)
+            yield RunningBot(rt, port, metrics_port)
         finally:
             # Stop taking events first (Slack retries them elsewhere), then let replies finish.
             if handler is not None:

@@ -40,6 +40,7 @@ def bot_env(
         "DATABASE_URL": database_url,
         "HOST": "127.0.0.1",
         "PORT": str(port),
+        "METRICS_PORT": "0",
         "SLACK_UPDATE_INTERVAL": "0.05",
         **extra,
     }

@@ -21,6 +21,7 @@ import socket
 import sys
 import time
 import tomllib
+import urllib.error
 import urllib.request
 from importlib import metadata
 from pathlib import Path
@@ -134,6 +135,13 @@ def project() -> dict[str, Any]:
 
 def fly() -> dict[str, Any]:
     return tomllib.loads((ROOT / "fly.toml").read_text())
+
+
+def status_of(url: str) -> int:
+    try:
+        return int(urllib.request.urlopen(url, timeout=2).status)
+    except urllib.error.HTTPError as error:
+        return error.code
 
 
 def free_port() -> int:
@@ -286,6 +294,9 @@ def test_the_image_and_fly_agree_on_port_health_and_command() -> None:
     )
     assert service["force_https"] is True
     assert [check["path"] for check in service["checks"]] == ["/healthz"]
+    metrics_port = int(config["env"].get("METRICS_PORT", Settings.model_fields["metrics_port"].default))
+    assert config["metrics"] == {"port": metrics_port, "path": "/metrics"}, "Fly scrapes the internal port"
+    assert metrics_port != service["internal_port"], "/metrics must not be on the public port"
     assert "/healthz" in " ".join(healthcheck_command())
     assert exec_form(final_stage("CMD")[0]) == ["bot", "serve"]
 
@@ -325,6 +336,7 @@ def container_env(tmp_path: Path, port: int) -> dict[str, str]:
         "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
         "HOST": "127.0.0.1",
         "PORT": str(port),
+        "METRICS_PORT": str(free_port()),
     }
 
 
@@ -367,6 +379,9 @@ async def test_the_container_command_starts_the_app(tmp_path: Path) -> None:
 
         code, out = await run(script(healthcheck_command()), env, tmp_path)
         assert code == 0, f"the image's HEALTHCHECK fails against a healthy bot: {out}"
+        for port_name, path, expected in (("PORT", "/metrics", 404), ("METRICS_PORT", "/metrics", 200)):
+            url = f"http://127.0.0.1:{env[port_name]}{path}"
+            assert await asyncio.to_thread(status_of, url) == expected, url
 
         process.send_signal(signal.SIGTERM)
         assert await asyncio.wait_for(process.wait(), 10) == 0, log.read_text()
