@@ -13,7 +13,6 @@ from typing import Any
 import aiohttp
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
-from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStore
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.exc import SQLAlchemyError
@@ -24,6 +23,7 @@ from bot.files import FileCache
 from bot.logs import protect_bolt_logger
 from bot.services import Services
 from bot.slack.client import make_web_client
+from bot.slack.encrypted_installations import installation_store, seal_stored_tokens
 from bot.slack.installations import installation_authorize
 from bot.slack.listeners import register
 from bot.slack.ratebudget import Budgets
@@ -48,7 +48,13 @@ class Runtime:
 async def runtime(settings: Settings) -> AsyncIterator[Runtime]:
     """Everything a running bot holds open, closed again in reverse order."""
     db = Database(settings.database_url)
-    await db.upgrade()
+    try:
+        await db.upgrade()
+        if settings.oauth:
+            await seal_stored_tokens(settings, db)
+    except BaseException:
+        await db.close()
+        raise
     claude = make_claude_client(settings)
     async with aiohttp.ClientSession() as session:
         token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
@@ -111,7 +117,7 @@ def oauth_options(settings: Settings, client: AsyncWebClient, db: Database) -> d
     that refreshes rotating tokens once across replicas."""
     client_id = str(settings.slack_client_id)
     secret = settings.slack_client_secret.get_secret_value() if settings.slack_client_secret else ""
-    store = AsyncSQLAlchemyInstallationStore(client_id=client_id, engine=db.engine)
+    store = installation_store(settings, db)
     return {
         "oauth_settings": AsyncOAuthSettings(
             client_id=client_id,

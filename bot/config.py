@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validat
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.files import FileLimits
+from bot.store.token_cipher import KEY_HELP, parse_keys
 
 DEFAULT_SYSTEM_PROMPT = (
     "Be helpful, accurate and direct. When you are not sure, say so. Prefer short answers "
@@ -76,6 +77,10 @@ class Settings(BaseSettings):
     slack_client_id: str | None = None
     slack_client_secret: SecretStr | None = None
     slack_api_url: str = "https://slack.com/api/"
+    token_encryption_keys: SecretStr | None = None
+    """OAuth: Fernet keys, comma-separated, newest first, that encrypt stored Slack tokens."""
+    allow_plaintext_tokens: bool = False
+    """OAuth without `TOKEN_ENCRYPTION_KEYS`: store tokens in clear, knowingly."""
 
     anthropic_api_key: SecretStr | None = None
     anthropic_base_url: str | None = None
@@ -151,6 +156,13 @@ class Settings(BaseSettings):
             raise ValueError("SLACK_APP_TOKEN must be the app-level token that starts with xapp-")
         return value
 
+    @field_validator("token_encryption_keys")
+    @classmethod
+    def _fernet_keys(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            parse_keys(value.get_secret_value())
+        return value
+
     @field_validator("log_level", "library_log_level")
     @classmethod
     def _level_name(cls, value: str | None) -> str | None:
@@ -213,6 +225,21 @@ class Settings(BaseSettings):
     def socket_mode(self) -> bool:
         return self.slack_app_token is not None
 
+    @property
+    def token_keys(self) -> list[str]:
+        """`TOKEN_ENCRYPTION_KEYS`, newest first; empty when unset."""
+        keys = self.token_encryption_keys
+        return parse_keys(keys.get_secret_value()) if keys is not None else []
+
+    def check_token_storage(self) -> None:
+        """OAuth keeps every workspace's tokens in the database: encrypted, unless allowed in clear."""
+        if self.oauth and self.token_encryption_keys is None and not self.allow_plaintext_tokens:
+            raise ConfigError(
+                "TOKEN_ENCRYPTION_KEYS is not set: OAuth installs keep Slack tokens in the database, "
+                f"encrypted with this key ({KEY_HELP}), unless ALLOW_PLAINTEXT_TOKENS=true "
+                "stores them in clear."
+            )
+
     def check_for_serving(self) -> None:
         """Refuse to start without what `bot serve` needs, naming what to set."""
         if self.slack_bot_token is None and not self.oauth:
@@ -231,6 +258,7 @@ class Settings(BaseSettings):
                 "ANTHROPIC_API_KEY is not set: create a key in the Claude Console and put it in the "
                 "environment or .env."
             )
+        self.check_token_storage()
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -16,7 +16,17 @@ import aiohttp
 from bot.fakes.claude import FakeClaude
 from bot.fakes.slack import FakeSlack
 
-CONFIG_VARS = ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET", "DATABASE_URL")
+CONFIG_VARS = (
+    "SLACK_BOT_TOKEN",
+    "SLACK_APP_TOKEN",
+    "SLACK_CLIENT_ID",
+    "SLACK_CLIENT_SECRET",
+    "TOKEN_ENCRYPTION_KEYS",
+    "ALLOW_PLAINTEXT_TOKENS",
+    "DATABASE_URL",
+    "LOG_LEVEL",
+    "LIBRARY_LOG_LEVEL",
+)
 
 
 def free_port() -> int:

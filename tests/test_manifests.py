@@ -18,6 +18,7 @@ from urllib.parse import urlparse
 import aiohttp
 import pytest
 import yaml
+from cryptography.fernet import Fernet
 from slack_bolt.async_app import AsyncApp
 
 from bot.app import runtime
@@ -313,7 +314,11 @@ async def test_http_manifest_matches_the_app_with_oauth(
     """Production is HTTP, installable through OAuth: the manifest covers that app's listeners."""
     manifest = load(HTTP)
     config = settings(
-        tmp_path, slack_bot_token=None, slack_client_id="1.2", slack_client_secret="oauth-secret"
+        tmp_path,
+        slack_bot_token=None,
+        slack_client_id="1.2",
+        slack_client_secret="oauth-secret",
+        token_encryption_keys=Fernet.generate_key().decode(),
     )
     request_urls = [
         manifest["settings"]["event_subscriptions"]["request_url"],

@@ -5,10 +5,27 @@ from __future__ import annotations
 import re
 
 import aiohttp
-from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore
+from cryptography.fernet import Fernet
+from slack_sdk.oauth.installation_store import Installation
 
-from tests.conftest import wait_until
+from bot.slack.encrypted_installations import installation_store
+from tests.conftest import Harness, wait_until
 from tests.e2e.test_core_loop import bot_replies
+
+TOKEN_KEY = Fernet.generate_key().decode()
+OAUTH = {
+    "slack_bot_token": None,
+    "slack_client_id": "1111.2222",
+    "slack_client_secret": "test-client-secret",
+    "token_encryption_keys": TOKEN_KEY,
+}
+"""An app installable through OAuth (the fake Slack's credentials), its tokens encrypted at rest."""
+
+
+async def installed(harness: Harness, team_id: str = "T0TEAM") -> Installation | None:
+    """The workspace's installation as the bot reads it (tokens decrypted)."""
+    store = installation_store(harness.settings, harness.db)
+    return await store.async_find_installation(enterprise_id=None, team_id=team_id)
 
 
 async def install(base: str, code: str = "good-code") -> str:
@@ -28,13 +45,10 @@ async def install(base: str, code: str = "good-code") -> str:
 
 
 async def test_install_then_answer_with_the_installed_token_then_uninstall(make_harness) -> None:
-    harness = await make_harness(
-        slack_bot_token=None, slack_client_id="1111.2222", slack_client_secret="test-client-secret"
-    )
+    harness = await make_harness(**OAUTH)
     outcome = await install(f"http://127.0.0.1:{harness.bot.port}")
     assert outcome.startswith("200")
-    store = AsyncSQLAlchemyInstallationStore(client_id="1111.2222", engine=harness.db.engine)
-    installation = await store.async_find_installation(enterprise_id=None, team_id="T0TEAM")
+    installation = await installed(harness)
     assert installation is not None and installation.bot_token == "xoxb-installed-T0TEAM"
 
     harness.claude.script("answered with the installed token")
@@ -46,17 +60,14 @@ async def test_install_then_answer_with_the_installed_token_then_uninstall(make_
     assert status == 200
 
     async def uninstalled() -> bool:
-        return await store.async_find_installation(enterprise_id=None, team_id="T0TEAM") is None
+        return await installed(harness) is None
 
     await wait_until(uninstalled, 10, "the installation to be deleted")
     assert len(await harness.usage_rows()) == 1, "the ledger stays after an uninstall"
 
 
 async def test_a_bad_code_installs_nothing(make_harness) -> None:
-    harness = await make_harness(
-        slack_bot_token=None, slack_client_id="1111.2222", slack_client_secret="test-client-secret"
-    )
+    harness = await make_harness(**OAUTH)
     outcome = await install(f"http://127.0.0.1:{harness.bot.port}", code="stolen-code")
     assert not outcome.startswith("200")
-    store = AsyncSQLAlchemyInstallationStore(client_id="1111.2222", engine=harness.db.engine)
-    assert await store.async_find_installation(enterprise_id=None, team_id="T0TEAM") is None
+    assert await installed(harness) is None
