@@ -7,7 +7,6 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 import aiohttp
@@ -15,11 +14,11 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStore
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlalchemy.exc import SQLAlchemyError
 
 from bot.claude.client import make_claude_client
 from bot.config import Settings
 from bot.files import FileCache
+from bot.housekeeping import housekeeping_forever
 from bot.logs import protect_bolt_logger
 from bot.services import Services
 from bot.slack.client import make_web_client
@@ -30,11 +29,9 @@ from bot.slack.ratebudget import Budgets
 from bot.slack.reply import NativeSupport
 from bot.slack.scopes import BOT_SCOPES
 from bot.slack.users import UserDirectory
-from bot.store import Database, threads
+from bot.store import Database
 
 log = logging.getLogger(__name__)
-
-CLAIM_RETENTION = timedelta(days=1)
 
 
 @dataclass
@@ -70,7 +67,7 @@ async def runtime(settings: Settings) -> AsyncIterator[Runtime]:
             session,
             FileCache(settings.file_cache_bytes),
         )
-        pruning = asyncio.create_task(prune_claims_forever(db))
+        pruning = asyncio.create_task(housekeeping_forever(db, settings))
         try:
             yield Runtime(build_app(settings, client, services), services, client)
         finally:
@@ -78,19 +75,6 @@ async def runtime(settings: Settings) -> AsyncIterator[Runtime]:
             await asyncio.wait({pruning})
             await claude.close()
             await db.close()
-
-
-async def prune_claims_forever(db: Database) -> None:
-    """Event claims only need to outlive Slack's retries (minutes); keep a day, prune hourly."""
-    while True:
-        try:
-            removed = await threads.prune_claims(db, older_than=CLAIM_RETENTION)
-        except SQLAlchemyError:
-            log.exception("pruning event claims failed")
-        else:
-            if removed:
-                log.info("pruned %d old event claims", removed)
-        await asyncio.sleep(3600)
 
 
 def build_app(settings: Settings, client: AsyncWebClient, services: Services) -> AsyncApp:

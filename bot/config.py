@@ -43,6 +43,8 @@ DEFAULT_RATE_LIMITS = {
 
 MIB = 1024 * 1024
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+MIN_USAGE_RETENTION_DAYS = 62
+"""The ledger must cover the current calendar month (budgets) and the last 30 days (usage views)."""
 
 
 class SuggestedPrompt(BaseModel):
@@ -106,7 +108,17 @@ class Settings(BaseSettings):
     bot_system_prompt: str = DEFAULT_SYSTEM_PROMPT
 
     database_url: str = "sqlite+aiosqlite:///./bot.db"
+    usage_retention_days: int = Field(default=400, ge=0)
+    """Ledger rows (and their feedback) are deleted after this many days; 0 keeps them forever."""
+    thread_retention_days: int = Field(default=90, ge=0)
+    """A thread quiet this long is forgotten (a reply there then needs a new mention); 0: never."""
+    prompt_history_retention_days: int = Field(default=365, ge=0)
+    """`/claude prompt history` (old and new prompt texts) is kept this long; 0: forever."""
     host: str = "0.0.0.0"
+    install_rate_limit: int = Field(default=10, ge=1)
+    """OAuth: requests a minute one client may make to `/slack/install` and the redirect URL."""
+    client_ip_header: str | None = None
+    """The header a proxy in front of the bot puts the client's address in (Fly: `Fly-Client-IP`)."""
     port: int = Field(default=3000, ge=0, le=65535)
     metrics_port: int = Field(default=9091, ge=0, le=65535)
     """`/readyz` and `/metrics`, on `HOST` too: keep this port off the internet (Fly's proxy and a
@@ -161,6 +173,16 @@ class Settings(BaseSettings):
     def _fernet_keys(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None:
             parse_keys(value.get_secret_value())
+        return value
+
+    @field_validator("usage_retention_days")
+    @classmethod
+    def _ledger_covers_budgets(cls, value: int) -> int:
+        if 0 < value < MIN_USAGE_RETENTION_DAYS:
+            raise ValueError(
+                f"USAGE_RETENTION_DAYS must be 0 (keep forever) or at least {MIN_USAGE_RETENTION_DAYS}: "
+                "monthly budgets and the 30-day usage views read the ledger"
+            )
         return value
 
     @field_validator("log_level", "library_log_level")

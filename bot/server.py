@@ -18,6 +18,7 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from bot.app import Runtime, runtime
 from bot.config import Settings
 from bot.health import Readiness, add_public_routes, internal_app
+from bot.install_throttle import ClientBuckets, install_throttle
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,12 @@ def web_app(rt: Runtime, *, socket_mode: bool) -> web.Application:
     """Bolt's aiohttp application plus `/healthz` on the public port; no events in Socket Mode."""
     app = web.Application() if socket_mode else rt.app.web_app(path="/slack/events")
     app.middlewares.append(refuse_malformed_bodies)
+    flow = rt.app.oauth_flow
+    if flow is not None and not socket_mode:
+        settings = rt.services.settings
+        buckets = ClientBuckets(settings.install_rate_limit)
+        paths = (flow.install_path, flow.redirect_uri_path)
+        app.middlewares.append(install_throttle(buckets, paths, settings.client_ip_header))
     add_public_routes(app)
     return app
 

@@ -122,7 +122,7 @@ class PromptChange(SQLModel, table=True):
     new_prompt: str | None = None
     """None when the prompt was reset."""
     changed_by: str = Field(max_length=32)
-    changed_at: datetime = Field(default_factory=utcnow)
+    changed_at: datetime = Field(default_factory=utcnow, index=True)
 
 
 class Feedback(SQLModel, table=True):

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 
 import aiohttp
 from cryptography.fernet import Fernet
 from slack_sdk.oauth.installation_store import Installation
+from sqlalchemy import func, select, update
 
+from bot import housekeeping
 from bot.slack.encrypted_installations import installation_store
+from bot.store.retention import OAUTH_STATES
 from tests.conftest import Harness, wait_until
 from tests.e2e.test_core_loop import bot_replies
 
@@ -71,3 +75,53 @@ async def test_a_bad_code_installs_nothing(make_harness) -> None:
     outcome = await install(f"http://127.0.0.1:{harness.bot.port}", code="stolen-code")
     assert not outcome.startswith("200")
     assert await installed(harness) is None
+
+
+async def state_rows(harness: Harness) -> int:
+    async with harness.db.engine.connect() as conn:
+        return int((await conn.execute(select(func.count()).select_from(OAUTH_STATES))).scalar_one())
+
+
+async def open_install_pages(harness: Harness, count: int, client: str = "") -> list[tuple[int, str]]:
+    headers = {"Fly-Client-IP": client} if client else {}
+    answers = []
+    url = f"http://127.0.0.1:{harness.bot.port}/slack/install"
+    async with aiohttp.ClientSession() as http:
+        for _ in range(count):
+            async with http.get(url, headers=headers) as page:
+                answers.append((page.status, await page.text()))
+    return answers
+
+
+async def test_oauth_state_rows_are_pruned(make_harness) -> None:
+    """Anyone may open the install page; the state row each visit leaves is deleted once expired."""
+    harness = await make_harness(**OAUTH)
+    assert [status for status, _ in await open_install_pages(harness, 6)] == [200] * 6
+    assert await state_rows(harness) == 6
+    await housekeeping.tidy(harness.db, harness.settings)
+    assert await state_rows(harness) == 6, "states not yet expired are kept"
+
+    states = OAUTH_STATES.c
+    async with harness.db.engine.begin() as conn:  # three visits were eleven minutes ago
+        first_three = select(states.id).order_by(states.id).limit(3).scalar_subquery()
+        long_ago = datetime.now(UTC).replace(tzinfo=None) - timedelta(minutes=11)
+        await conn.execute(update(OAUTH_STATES).where(states.id.in_(first_three)).values(expire_at=long_ago))
+    await housekeeping.tidy(harness.db, harness.settings)
+    assert await state_rows(harness) == 3
+    assert (await install(f"http://127.0.0.1:{harness.bot.port}")).startswith("200"), "live states still work"
+
+
+async def test_install_pages_are_rate_limited_per_client(make_harness) -> None:
+    harness = await make_harness(**OAUTH, install_rate_limit=4, client_ip_header="Fly-Client-IP")
+    answers = await open_install_pages(harness, 6, client="203.0.113.7")
+    assert [status for status, _ in answers] == [200] * 4 + [429] * 2
+    assert "Please wait a moment" in answers[-1][1] and "Traceback" not in answers[-1][1]
+    assert await state_rows(harness) == 4, "a refused request writes nothing"
+
+    assert [status for status, _ in await open_install_pages(harness, 1, client="198.51.100.2")] == [200]
+    async with aiohttp.ClientSession() as http:
+        url = f"http://127.0.0.1:{harness.bot.port}/slack/oauth_redirect?code=x&state=y"
+        async with http.get(url, headers={"Fly-Client-IP": "203.0.113.7"}) as redirect:
+            assert redirect.status == 429 and 1 <= int(redirect.headers["Retry-After"]) <= 15
+        async with http.get(f"http://127.0.0.1:{harness.bot.port}/healthz") as health:
+            assert health.status == 200, "only the install pages are limited"

@@ -1,4 +1,4 @@
-"""Room for encrypted Slack tokens, and when each thread the bot is in was last active.
+"""Room for encrypted Slack tokens, and what retention needs to find old rows.
 
 - The token columns of slack_sdk's `slack_installations` and `slack_bots` become TEXT: a Fernet
   ciphertext is about 1.4 times the token plus 100 characters, and rotating tokens are already
@@ -7,6 +7,7 @@
 - `bot_threads.last_active_at`, indexed: retention forgets a thread some time after its last
   turn, not after its first. Existing rows start from their `created_at`; the server default
   keeps the previous version (which doesn't know the column) able to insert, for a rollback.
+- `prompt_changes.changed_at`, indexed: retention finds old prompt history without a full scan.
 
 Revision ID: 0005
 Revises: 0003
@@ -45,11 +46,13 @@ def upgrade() -> None:
             server_default=sa.text("CURRENT_TIMESTAMP"),
         )
     op.create_index("ix_bot_threads_last_active_at", "bot_threads", ["last_active_at"])
+    op.create_index("ix_prompt_changes_changed_at", "prompt_changes", ["changed_at"])
 
 
 def downgrade() -> None:
     """Tokens must be in clear (or short enough) again before this: run the previous version's
     code against a database whose tokens it can't read and it fails anyway."""
+    op.drop_index("ix_prompt_changes_changed_at", table_name="prompt_changes")
     op.drop_index("ix_bot_threads_last_active_at", table_name="bot_threads")
     with op.batch_alter_table("bot_threads") as batch:
         batch.drop_column("last_active_at")
