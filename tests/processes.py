@@ -70,9 +70,16 @@ async def wait_healthy(port: int, process: asyncio.subprocess.Process | None = N
 
 
 @contextlib.asynccontextmanager
-async def bot_process(env: dict[str, str], cwd: Path) -> AsyncIterator[asyncio.subprocess.Process]:
-    """A healthy `bot serve`, killed on the way out if the test didn't stop it."""
-    process = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", "serve", env=env, cwd=cwd)
+async def bot_process(
+    env: dict[str, str], cwd: Path, output: Path | None = None
+) -> AsyncIterator[asyncio.subprocess.Process]:
+    """A healthy `bot serve`, killed on the way out if the test didn't stop it; its stdout and
+    stderr go to `output` when given."""
+    with contextlib.ExitStack() as files:
+        log = files.enter_context(output.open("wb")) if output is not None else None
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "serve", env=env, cwd=cwd, stdout=log, stderr=log
+        )
     try:
         await wait_healthy(int(env["PORT"]), process)
         yield process
