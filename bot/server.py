@@ -1,4 +1,5 @@
-"""Runs the app: HTTP mode (aiohttp, `/slack/events`) or Socket Mode, with `/healthz` in both."""
+"""Runs the app: HTTP mode (aiohttp, `/slack/events`) or Socket Mode, with `/healthz` in both, and
+`/readyz` and `/metrics` on an internal port of their own."""
 
 from __future__ import annotations
 
@@ -19,7 +20,8 @@ from slack_sdk.signature import SignatureVerifier
 
 from bot.app import Runtime, runtime
 from bot.config import Settings
-from bot.health import Readiness, add_routes
+from bot.health import Readiness, add_public_routes, internal_app
+from bot.install_throttle import ClientBuckets, install_throttle
 
 log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
@@ -48,6 +50,8 @@ class RunningBot:
     runtime: Runtime
     port: int
     """The port actually bound (useful when `PORT=0`)."""
+    metrics_port: int
+    """The internal port actually bound (`/readyz`, `/metrics`)."""
 
     @property
     def events_url(self) -> str:
@@ -93,25 +97,40 @@ async def _unsigned(request: web.Request, verifier: SignatureVerifier) -> tuple[
     return None
 
 
-def web_app(rt: Runtime, readiness: Readiness, *, socket_mode: bool) -> web.Application:
-    """Bolt's aiohttp application plus health and metrics on one port; no events in Socket Mode."""
+def web_app(rt: Runtime, *, socket_mode: bool) -> web.Application:
+    """Bolt's aiohttp application plus `/healthz` on the public port; no events in Socket Mode."""
     app = web.Application() if socket_mode else rt.app.web_app(path=EVENTS_PATH)
-    secret = rt.services.settings.slack_signing_secret
+    settings = rt.services.settings
+    secret = settings.slack_signing_secret
     app.middlewares.append(refuse_junk(None if socket_mode or secret is None else secret.get_secret_value()))
-    add_routes(app, readiness)
+    flow = rt.app.oauth_flow
+    if flow is not None and not socket_mode:
+        buckets = ClientBuckets(settings.install_rate_limit)
+        paths = (flow.install_path, flow.redirect_uri_path)
+        app.middlewares.append(install_throttle(buckets, paths, settings.client_ip_header))
+    add_public_routes(app)
     return app
+
+
+async def serve_app(app: web.Application, host: str, port: int) -> tuple[web.AppRunner, web.TCPSite, int]:
+    """Started on `host`:`port`; the port actually bound is returned (for port 0)."""
+    runner = web.AppRunner(app, access_log=None, logger=_http_log)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    return runner, site, runner.addresses[0][1] if runner.addresses else port
 
 
 @contextlib.asynccontextmanager
 async def running(settings: Settings) -> AsyncIterator[RunningBot]:
-    async with runtime(settings) as rt:
+    async with runtime(settings) as rt, contextlib.AsyncExitStack() as internal_port:
         readiness = Readiness(rt.services.db, rt.client if rt.client.token else None)
-        app = web_app(rt, readiness, socket_mode=settings.socket_mode)
-        runner = web.AppRunner(app, access_log=None, logger=_http_log)
-        await runner.setup()
-        site = web.TCPSite(runner, settings.host, settings.port)
-        await site.start()
-        port = runner.addresses[0][1] if runner.addresses else settings.port
+        internal = internal_app(readiness)
+        internal_runner, _, metrics_port = await serve_app(internal, settings.host, settings.metrics_port)
+        internal_port.push_async_callback(internal_runner.cleanup)
+        log.info("/readyz and /metrics on internal port %s", metrics_port)
+        public = web_app(rt, socket_mode=settings.socket_mode)
+        runner, site, port = await serve_app(public, settings.host, settings.port)
         handler: AsyncSocketModeHandler | None = None
         try:
             if settings.socket_mode and settings.slack_app_token is not None:
@@ -121,7 +140,7 @@ async def running(settings: Settings) -> AsyncIterator[RunningBot]:
                 log.info("connected to Slack over Socket Mode; /healthz on port %s", port)
             else:
                 log.info("listening for Slack events on port %s at /slack/events", port)
-            yield RunningBot(rt, port)
+            yield RunningBot(rt, port, metrics_port)
         finally:
             # Stop taking events first (Slack retries them elsewhere), then let replies finish.
             if handler is not None:

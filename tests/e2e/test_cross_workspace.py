@@ -13,7 +13,7 @@ from bot.slack.listeners.actions import NOT_YOURS
 from bot.store.models import Feedback
 from tests.conftest import Harness
 from tests.e2e.test_core_loop import bot_replies, notices
-from tests.e2e.test_oauth import install
+from tests.e2e.test_oauth import OAUTH, install
 
 OTHER = "T0OTHER"
 ANSWER = "A long answer that takes a few seconds to write, sentence after sentence. " * 8
@@ -21,12 +21,7 @@ ANSWER = "A long answer that takes a few seconds to write, sentence after senten
 
 async def two_workspaces(make_harness: Any, **overrides: Any) -> Harness:
     """This workspace (T0TEAM, where the conversation is) and another (T0OTHER), both installed."""
-    harness: Harness = await make_harness(
-        slack_bot_token=None,
-        slack_client_id="1111.2222",
-        slack_client_secret="test-client-secret",
-        **overrides,
-    )
+    harness: Harness = await make_harness(**OAUTH, **overrides)
     harness.slack.oauth_codes["other-code"] = OTHER
     base = f"http://127.0.0.1:{harness.bot.port}"
     assert (await install(base)).startswith("200")

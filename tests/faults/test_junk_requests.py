@@ -10,6 +10,7 @@ import aiohttp
 import pytest
 
 from tests.conftest import Harness
+from tests.e2e.test_oauth import OAUTH
 
 pytestmark = pytest.mark.bad_input
 
@@ -37,9 +38,7 @@ JUNK = [  # method, path, headers, body, the statuses that are right
 @pytest.fixture
 async def oauth_harness(make_harness) -> Harness:
     """OAuth mode, so the install routes are on the public port too."""
-    return await make_harness(
-        slack_bot_token=None, slack_client_id="1111.2222", slack_client_secret="test-client-secret"
-    )
+    return await make_harness(**OAUTH)
 
 
 @pytest.mark.parametrize(("method", "path", "headers", "body", "statuses"), JUNK)
