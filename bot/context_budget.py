@@ -26,7 +26,9 @@ Message = dict[str, Any]
 class Trimmed:
     messages: list[Message]
     omitted: int
-    """Slack messages left out; 0 when the thread fit."""
+    """Slack messages left out (those never read included); 0 when the whole thread is there."""
+    kept: list[Message]
+    """The Slack messages `messages` was rendered from, without the marker."""
 
 
 def estimate_tokens(system: str, messages: Sequence[Message]) -> int:
@@ -59,31 +61,45 @@ def fit_thread(
     render: Callable[[list[Message]], list[Message]],
     system: str,
     budget: int,
+    *,
+    skipped: int = 0,
+    extra: Callable[[Message], float] | None = None,
 ) -> Trimmed:
     """The thread rendered within `budget`: the first Slack message, a marker saying how many
     were left out, and as many of the latest as fit (the newest always stays).
 
     `render` turns Slack messages into Messages API turns; the cut is searched by bisection, so a
-    1,000-message thread is rendered about ten times, not a thousand.
+    1,000-message thread is rendered about ten times, not a thousand. `skipped` messages, never
+    read, lie between the first message and the second; `extra` adds what a message will weigh
+    beyond its rendering (attachments not yet fetched).
     """
-    messages = render(list(history))
-    if estimate_tokens(system, messages) <= budget or len(history) <= 2:
-        return Trimmed(messages, 0)
+    weights = [extra(message) if extra else 0.0 for message in history]
 
-    def dropping(count: int) -> list[Message]:
-        marker = {
-            "type": "message",
-            "ts": history[0].get("ts"),
-            OMISSION_KEY: True,
-            "text": f"[{count} earlier messages omitted]",
-        }
-        return render([history[0], marker, *history[1 + count :]])
+    def attempt(count: int) -> tuple[list[Message], list[Message], float]:
+        kept = [*history[:1], *history[1 + count :]]
+        if not count and not skipped:
+            subset = kept
+        else:
+            marker = {
+                "type": "message",
+                "ts": history[0].get("ts"),
+                OMISSION_KEY: True,
+                "text": f"[{count + skipped} earlier messages omitted]",
+            }
+            subset = [history[0], marker, *history[1 + count :]]
+        rendered = render(subset)
+        weight = sum(weights[:1]) + sum(weights[1 + count :])
+        return rendered, kept, estimate_tokens(system, rendered) + weight
 
+    messages, kept, cost = attempt(0)
+    if cost <= budget or len(history) <= 2:
+        return Trimmed(messages, skipped, kept)
     low, high = 1, len(history) - 2
     while low < high:
         middle = (low + high) // 2
-        if estimate_tokens(system, dropping(middle)) <= budget:
+        if attempt(middle)[2] <= budget:
             high = middle
         else:
             low = middle + 1
-    return Trimmed(dropping(low), low)
+    messages, kept, _ = attempt(low)
+    return Trimmed(messages, low + skipped, kept)

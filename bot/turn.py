@@ -19,14 +19,15 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import metrics
 from bot.claude.stream import Deadlines, StreamResult, stream_answer
 from bot.context_budget import Trimmed, estimate_tokens, fit_thread
-from bot.conversation import BotIdentity, build_messages, mentioned_user_ids
+from bot.conversation import BotIdentity, build_messages, people_to_name
 from bot.files import allowed_origins, attachments_for_thread
+from bot.files.estimate import context_tokens
 from bot.lanes import StopSignal
 from bot.routing import Thread
 from bot.services import Services
 from bot.slack.assistant import pane_turn
 from bot.slack.blocks import CONTINUE_ACTION, RETRY_ACTION, button
-from bot.slack.history import fetch_thread, with_trigger
+from bot.slack.history import ThreadRead, read_thread, starts_thread, with_trigger
 from bot.slack.notices import post_notice
 from bot.slack.ratebudget import workspace_key
 from bot.slack.reply import ReplyTarget, SlackReply, WriterOptions
@@ -48,6 +49,7 @@ TRIMMED_NOTE = (
     "({omitted} earlier messages left out)."
 )
 CONTINUE_TEXT = "Please continue exactly where you stopped."
+Render = Callable[[list[dict[str, Any]]], list[dict[str, Any]]]
 EDGE = 0.85
 """Above this share of the budget, the estimate is checked with `messages.count_tokens`."""
 
@@ -137,37 +139,52 @@ async def _prepare(
     setup: TurnSetup,
     budget: int,
 ) -> Prepared | None:
+    """The request for this turn. The thread is trimmed to the context window before any file
+    is downloaded, counting what Slack says of the files; only the kept messages' files are
+    fetched (newest first, within the request's budget), and the thread is fitted again with
+    them in."""
     thread = request.thread
+    settings = services.settings
     try:
-        history = await fetch_thread(client, thread.channel_id, thread.thread_ts)
+        read = await _history(client, request, budget)
     except SlackApiError as exc:
         log.error("conversations.replies failed: %s", exc.response.get("error"))
         return None
-    if request.trigger is not None:
-        history = with_trigger(history, request.trigger)
+    history = read.messages
     setup = await pane_turn(services, client, bot, thread, history, setup)
-    names = await services.users.names(client, thread.team_id, mentioned_user_ids(history))
-    files = await attachments_for_thread(
-        [message for message in history if message.get("files") and not bot.wrote(message)],
-        session=services.http,
-        token=client.token or "",
-        origins=allowed_origins(services.settings.slack_api_url),
-        limits=services.settings.file_limits(),
-        cache=services.files,
-    )
+    people = people_to_name(history, bot=bot)
+    names = await services.users.names(client, thread.team_id, people, limit=settings.user_lookups_per_turn)
+    limits = settings.file_limits()
 
-    def render(subset: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        return build_messages(subset, bot=bot, names=names, attachments=files.blocks)
+    def renderer(files: dict[str, list[dict[str, Any]]] | None) -> Render:
+        return lambda subset: build_messages(subset, bot=bot, names=names, attachments=files)
+
+    def file_tokens(message: dict[str, Any]) -> float:
+        return 0.0 if bot.wrote(message) else sum(context_tokens(f, limits) for f in _files(message))
 
     system = setup.system
-    trimmed = fit_thread(history, render, system, budget)
+    outline = fit_thread(history, renderer(None), system, budget, skipped=read.skipped, extra=file_tokens)
+    files = await attachments_for_thread(
+        [message for message in outline.kept if _files(message) and not bot.wrote(message)],
+        session=services.http,
+        token=client.token or "",
+        origins=allowed_origins(settings.slack_api_url),
+        limits=limits,
+        cache=services.files,
+    )
+    render = renderer(files.blocks)
+
+    def fit(tokens: int) -> Trimmed:
+        return fit_thread(outline.kept, render, system, tokens, skipped=outline.omitted)
+
+    trimmed = fit(budget)
     if not trimmed.messages:
         return None
     if estimate_tokens(system, trimmed.messages) > budget * EDGE:
-        trimmed = await _fit_by_count(services, setup.model, history, render, system, trimmed, budget)
+        trimmed = await _fit_by_count(services, setup.model, fit, system, trimmed, budget)
     params = {
         "model": setup.model,
-        "max_tokens": services.settings.claude_max_tokens,
+        "max_tokens": settings.claude_max_tokens,
         "system": system,
         "messages": trimmed.messages,
         "cache_control": {"type": "ephemeral"},
@@ -175,11 +192,26 @@ async def _prepare(
     return Prepared(params, trimmed.omitted, files.notes)
 
 
+async def _history(client: AsyncWebClient, request: TurnRequest, tokens: int) -> ThreadRead:
+    """A message that starts its thread is all of it: no call. Otherwise the thread as Slack
+    has it, with the message that started this turn in case Slack doesn't have it yet."""
+    thread, trigger = request.thread, request.trigger
+    if trigger is not None and starts_thread(trigger, thread.thread_ts):
+        return ThreadRead([trigger], 0)
+    read = await read_thread(client, thread.channel_id, thread.thread_ts, tokens=tokens)
+    if trigger is None:
+        return read
+    return ThreadRead(with_trigger(read.messages, trigger), read.skipped)
+
+
+def _files(message: dict[str, Any]) -> list[dict[str, Any]]:
+    return [file for file in message.get("files") or () if isinstance(file, dict)]
+
+
 async def _fit_by_count(
     services: Services,
     model: str,
-    history: list[dict[str, Any]],
-    render: Callable[[list[dict[str, Any]]], list[dict[str, Any]]],
+    fit: Callable[[int], Trimmed],
     system: str,
     estimated: Trimmed,
     budget: int,
@@ -194,8 +226,7 @@ async def _fit_by_count(
         return estimated
     if counted.input_tokens <= budget:
         return estimated
-    scaled = int(budget * estimate_tokens(system, estimated.messages) / counted.input_tokens)
-    return fit_thread(history, render, system, scaled)
+    return fit(int(budget * estimate_tokens(system, estimated.messages) / counted.input_tokens))
 
 
 async def _stream_until_stopped(

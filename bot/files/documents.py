@@ -28,10 +28,7 @@ class DocumentOutcome:
 
 def pdf_block(data: bytes, title: str, limits: FileLimits) -> DocumentOutcome:
     if len(data) > limits.pdf_max_bytes:
-        too_large = (
-            f"the PDF is too large ({megabytes(len(data))}; the limit is {megabytes(limits.pdf_max_bytes)})"
-        )
-        return DocumentOutcome(None, too_large)
+        return DocumentOutcome(None, pdf_too_large(len(data), limits))
     try:
         reader = PdfReader(io.BytesIO(data), strict=False)
         if reader.is_encrypted:
@@ -48,6 +45,10 @@ def pdf_block(data: bytes, title: str, limits: FileLimits) -> DocumentOutcome:
     encoded = base64.b64encode(data).decode("ascii")
     source = {"type": "base64", "media_type": "application/pdf", "data": encoded}
     return DocumentOutcome({"type": "document", "source": source, "title": title})
+
+
+def pdf_too_large(size: int, limits: FileLimits) -> str:
+    return f"the PDF is too large ({megabytes(size)}; the limit is {megabytes(limits.pdf_max_bytes)})"
 
 
 def text_block(data: bytes, encoding: str, title: str, limits: FileLimits) -> DocumentOutcome:

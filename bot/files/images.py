@@ -29,6 +29,9 @@ PHOTO_FORMATS = frozenset({"JPEG", "MPO", "HEIF", "AVIF", "WEBP"})
 ANIMATED_FORMATS = frozenset({"GIF", "PNG", "WEBP"})
 PASS_MODES = frozenset({"1", "L", "LA", "P", "RGB", "RGBA"})
 KEEP_MODES = frozenset({"L", "LA", "RGB", "RGBA"})
+DRAFT_SHRINK = {"JPEG": 64, "MPO": 64}
+"""How many times fewer pixels a format can decode to when asked for a smaller size (JPEG: an
+eighth of each side); other formats decode every pixel they declare."""
 ORIENTATION_TAG = 0x0112
 SIDEWAYS = frozenset({5, 6, 7, 8})
 JPEG_QUALITIES = (85, 75, 60, 45)
@@ -79,6 +82,11 @@ def target_size(size: tuple[int, int], max_edge: int, max_pixels: int) -> tuple[
 
 
 def _fit(image: Image.Image, data: bytes, limits: FileLimits, edge: int) -> ImageOutcome:
+    # From the header alone, before anything that may decode pixels: a PNG's EXIF can follow
+    # its pixel data, so asking for the orientation may decode the whole image.
+    width, height = image.size
+    if width * height / DRAFT_SHRINK.get(str(image.format), 1) > limits.image_max_source_pixels:
+        return ImageOutcome(None, TOO_MANY_PIXELS)
     orientation = _orientation(image)
     stored = image.size
     upright = (stored[1], stored[0]) if orientation in SIDEWAYS else stored

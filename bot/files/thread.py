@@ -1,5 +1,10 @@
-"""Every file in a thread → content blocks for the user turn each belongs to, plus what the
-user should be told about the files Claude couldn't see."""
+"""The files of the messages a turn keeps → content blocks for the user turn each belongs to,
+plus what the user should be told about the files Claude couldn't see.
+
+Files are taken newest first within the request's budget (`budget.RequestBudget`), a few
+downloads at a time and one preparation at a time, so a turn holds at most those downloads'
+bytes, one image being decoded, and what the request will carry.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +14,11 @@ from typing import Any, NamedTuple
 
 import aiohttp
 
-from bot.files.budget import fit_request
+from bot.files.budget import RequestBudget, scale_for_many_images
 from bot.files.cache import FileCache, cache_key
+from bot.files.documents import pdf_too_large
 from bot.files.download import Origin, download
+from bot.files.estimate import declared_kind, declared_size
 from bot.files.model import ContentBlock, FileLimits, Prepared, SlackFile, display_name, left_out
 from bot.files.prepare import prepare
 
@@ -44,39 +51,60 @@ async def attachments_for_thread(
         for file in message.get("files") or ()
         if isinstance(file, Mapping)
     ]
-    gate = asyncio.Semaphore(downloads_at_once)
+    downloading = asyncio.Semaphore(downloads_at_once)
+    preparing = asyncio.Semaphore(1)
 
     async def fetch_and_prepare(file: SlackFile) -> Prepared:
-        async with gate:
+        async with downloading:
             data = await download(session, file, token, origins, limits)
             if isinstance(data, bytes):
-                return await asyncio.to_thread(prepare, file, data, limits)
+                async with preparing:
+                    return await asyncio.to_thread(prepare, file, data, limits)
         name = display_name(file)
         note = data.reason if data.scope_missing else f"{name}: {data.reason}"
         return left_out(str(file.get("id") or ""), name, "unavailable", note)
 
     async def one(file: SlackFile) -> Prepared:
-        early = _not_downloadable(file)
-        if early is not None:
-            return early
         key = cache_key(file)
         if key is None:
             return await fetch_and_prepare(file)
         return await cache.get_or_make(key, lambda: fetch_and_prepare(file))
 
-    prepared = await asyncio.gather(*(one(file) for _, file in slots))
-    fitted, budget_notes = fit_request(prepared, limits)
+    budget = RequestBudget(limits)
+    prepared: dict[int, Prepared] = {}
+    in_flight: list[tuple[int, SlackFile, asyncio.Task[Prepared]]] = []
+
+    async def settle_oldest_started() -> None:
+        index, _, task = in_flight.pop(0)
+        prepared[index] = budget.take(await task)
+
+    try:
+        for index in reversed(range(len(slots))):
+            file = slots[index][1]
+            early = _not_downloadable(file, limits) or budget.refuses(file, [f for _, f, _ in in_flight])
+            if early is not None:
+                prepared[index] = early
+                continue
+            if len(in_flight) >= downloads_at_once:
+                await settle_oldest_started()
+            in_flight.append((index, file, asyncio.create_task(one(file))))
+        while in_flight:
+            await settle_oldest_started()
+    finally:
+        for _, _, task in in_flight:
+            task.cancel()
+    fitted = scale_for_many_images([prepared[index] for index in range(len(slots))], limits)
     blocks: dict[str, list[ContentBlock]] = {}
     for (ts, _), item in zip(slots, fitted, strict=True):
         if item.blocks:
             blocks.setdefault(ts, []).extend(item.blocks)
-    notes = [item.note for item in fitted if item.note] + budget_notes
+    notes = [item.note for item in fitted if item.note] + budget.notes()
     return ThreadAttachments(blocks, list(dict.fromkeys(notes)))
 
 
-def _not_downloadable(file: SlackFile) -> Prepared | None:
-    """Files whose object alone says there is nothing to download. A deleted file is left out
-    without a word: whoever deleted it knows."""
+def _not_downloadable(file: SlackFile, limits: FileLimits) -> Prepared | None:
+    """Files whose object alone says there is nothing to download, or nothing worth it. A
+    deleted file is left out without a word: whoever deleted it knows."""
     file_id, name = str(file.get("id") or ""), display_name(file)
     if file.get("mode") == "tombstone":
         return Prepared.of(file_id, name, "skipped", ())
@@ -84,4 +112,7 @@ def _not_downloadable(file: SlackFile) -> Prepared | None:
         return left_out(file_id, name, "skipped", f"{name}: {EXTERNAL}")
     if file.get("hidden_by_limit"):
         return left_out(file_id, name, "unavailable", f"{name}: {HIDDEN}")
+    size = declared_size(file)
+    if declared_kind(file) == "pdf" and size is not None and size > limits.pdf_max_bytes:
+        return left_out(file_id, name, "skipped", f"{name}: {pdf_too_large(size, limits)}")
     return None
