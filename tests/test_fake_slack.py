@@ -162,7 +162,9 @@ async def test_replies_bounds_as_slack_applies_them(fake: FakeSlack, client: Asy
     assert (await texts(oldest=ts[1], latest=ts[4], inclusive=True))[0] == ["p", "r1", "r2", "r3", "r4"]
     first, more, cursor = await texts(oldest=ts[0], limit=2)
     assert (first, more) == (["p", "r1"], True), "the parent counts towards the limit"
-    rest = await client.conversations_replies(channel="C1", ts=parent["ts"], oldest=ts[0], limit=2, cursor=cursor)
+    rest = await client.conversations_replies(
+        channel="C1", ts=parent["ts"], oldest=ts[0], limit=2, cursor=cursor
+    )
     assert [m["text"] for m in rest["messages"]] == ["r2", "r3"], "later pages carry replies only"
     head = (await client.conversations_replies(channel="C1", ts=parent["ts"], limit=1))["messages"][0]
     assert (head["reply_count"], head["latest_reply"]) == (6, ts[-1])

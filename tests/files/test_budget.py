@@ -21,7 +21,13 @@ def fake_text(n: int, chars: int) -> Prepared:
 
 
 def slack_pdf(n: int, size: int) -> dict:
-    return {"id": f"P{n}", "name": f"report{n}.pdf", "mimetype": "application/pdf", "filetype": "pdf", "size": size}
+    return {
+        "id": f"P{n}",
+        "name": f"report{n}.pdf",
+        "mimetype": "application/pdf",
+        "filetype": "pdf",
+        "size": size,
+    }
 
 
 def slack_image(n: int, size: int = 5 * MIB) -> dict:
@@ -68,7 +74,9 @@ def test_beyond_100_images_the_oldest_give_way_and_names_are_bounded() -> None:
     assert taken[100].blocks == (placeholder("shot7.png", TOO_MANY_IMAGES),)
     assert budget.refuses(slack_image(200, 10), []) is not None, "no download once the count is reached"
     [note] = budget.notes()
-    assert note.startswith("Claude can see at most 100 images at once, so the oldest were left out: shot200.png")
+    assert note.startswith(
+        "Claude can see at most 100 images at once, so the oldest were left out: shot200.png"
+    )
     assert note.endswith("and 4 more")
 
 

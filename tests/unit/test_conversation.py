@@ -113,7 +113,9 @@ def test_people_to_name_covers_speakers_and_mentions_most_needed_first() -> None
         bot("2", "hey <@U1> and <@U4>"),
         {**user("3", "<@UBOT> me too <@U2>"), "user": "U5"},
     ]
-    assert people_to_name(thread, bot=BOT) == ["U5", "U1", "U2", "U4", "U3"], "speakers newest first, then mentions"
+    assert people_to_name(thread, bot=BOT) == ["U5", "U1", "U2", "U4", "U3"], (
+        "speakers newest first, then mentions"
+    )
 
 
 def test_trigger_missing_from_history_is_added_in_order() -> None:
