@@ -2,13 +2,15 @@
 plus what the user should be told about the files Claude couldn't see.
 
 Files are taken newest first within the request's budget (`budget.RequestBudget`), a few
-downloads at a time and one preparation at a time, so a turn holds at most those downloads'
-bytes, one image being decoded, and what the request will carry.
+downloads at a time, so a turn holds at most those downloads' bytes, the files being decoded,
+and what the request will carry. However many turns run, the process prepares at most
+`PREPARES_AT_ONCE` files at a time.
 """
 
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
@@ -23,6 +25,10 @@ from bot.files.model import ContentBlock, FileLimits, Prepared, SlackFile, displ
 from bot.files.prepare import prepare
 
 DOWNLOADS_AT_ONCE = 4
+PREPARES_AT_ONCE = 2
+"""In the whole process. An image at the pixel limit takes a quarter of a GB to decode: two at
+once keep both cores of a small machine busy and its memory in bounds."""
+_preparing = threading.BoundedSemaphore(PREPARES_AT_ONCE)
 EXTERNAL = "it is stored outside Slack, where the bot can't open it"
 HIDDEN = "Slack hides it: the workspace's plan limits how far back files can be seen"
 
@@ -52,14 +58,12 @@ async def attachments_for_thread(
         if isinstance(file, Mapping)
     ]
     downloading = asyncio.Semaphore(downloads_at_once)
-    preparing = asyncio.Semaphore(1)
 
     async def fetch_and_prepare(file: SlackFile) -> Prepared:
         async with downloading:
             data = await download(session, file, token, origins, limits)
             if isinstance(data, bytes):
-                async with preparing:
-                    return await asyncio.to_thread(prepare, file, data, limits)
+                return await asyncio.to_thread(_gated_prepare, file, data, limits)
         name = display_name(file)
         note = data.reason if data.scope_missing else f"{name}: {data.reason}"
         return left_out(str(file.get("id") or ""), name, "unavailable", note)
@@ -100,6 +104,11 @@ async def attachments_for_thread(
             blocks.setdefault(ts, []).extend(item.blocks)
     notes = [item.note for item in fitted if item.note] + budget.notes()
     return ThreadAttachments(blocks, list(dict.fromkeys(notes)))
+
+
+def _gated_prepare(file: SlackFile, data: bytes, limits: FileLimits) -> Prepared:
+    with _preparing:
+        return prepare(file, data, limits)
 
 
 def _not_downloadable(file: SlackFile, limits: FileLimits) -> Prepared | None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
+import time
 from collections.abc import AsyncIterator
 
 import aiohttp
@@ -9,6 +12,7 @@ import pytest
 
 from bot.fakes.slack import FakeSlack
 from bot.files import FILES_READ_MISSING, FileCache, FileLimits, allowed_origins, attachments_for_thread
+from bot.files import thread as thread_module
 from bot.files.budget import TOO_MANY_BYTES
 from bot.files.model import placeholder
 from tests.files import samples
@@ -176,3 +180,29 @@ async def test_a_pdf_declared_over_the_limit_is_not_downloaded(slack, session) -
     result = await read(slack, session, [message("1.0", big)], FileCache())
     assert result.notes == ["huge.pdf: the PDF is too large (25 MB; the limit is 20 MB)"]
     assert slack.file_downloads == []
+
+
+async def test_the_process_prepares_two_files_at_a_time_whatever_the_turns(
+    slack, session, monkeypatch
+) -> None:
+    counts = {"now": 0, "most": 0}
+    lock = threading.Lock()
+    original = thread_module.prepare
+
+    def watched(file, data, limits):
+        with lock:
+            counts["now"] += 1
+            counts["most"] = max(counts["most"], counts["now"])
+        time.sleep(0.05)
+        with lock:
+            counts["now"] -= 1
+        return original(file, data, limits)
+
+    monkeypatch.setattr(thread_module, "prepare", watched)
+    turns = [
+        [message(f"{i}.0", slack.add_file(samples.png(color=(t, i, 0)), f"t{t}-{i}.png")) for i in range(4)]
+        for t in range(4)
+    ]
+    results = await asyncio.gather(*(read(slack, session, turn, FileCache()) for turn in turns))
+    assert all(len(result.blocks) == 4 for result in results)
+    assert counts["most"] == thread_module.PREPARES_AT_ONCE == 2
