@@ -27,8 +27,15 @@ class Trimmed:
     messages: list[Message]
     omitted: int
     """Slack messages left out (those never read included); 0 when the whole thread is there."""
-    kept: list[Message]
-    """The Slack messages `messages` was rendered from, without the marker."""
+    subset: list[Message]
+    """The Slack messages `messages` was rendered from, the marker included."""
+    tokens: int
+    """The estimate `messages` was judged by, `extra` included."""
+
+    @property
+    def kept(self) -> list[Message]:
+        """The Slack messages kept, without the marker."""
+        return [message for message in self.subset if not message.get(OMISSION_KEY)]
 
 
 def estimate_tokens(system: str, messages: Sequence[Message]) -> int:
@@ -40,11 +47,11 @@ def estimate_tokens(system: str, messages: Sequence[Message]) -> int:
             total += len(content) / CHARS_PER_TOKEN
             continue
         for block in content:
-            total += _block_tokens(block)
+            total += block_tokens(block)
     return math.ceil(total)
 
 
-def _block_tokens(block: Message) -> float:
+def block_tokens(block: Message) -> float:
     kind = block.get("type")
     if kind == "text":
         return len(block["text"]) / CHARS_PER_TOKEN
@@ -71,14 +78,13 @@ def fit_thread(
     `render` turns Slack messages into Messages API turns; the cut is searched by bisection, so a
     1,000-message thread is rendered about ten times, not a thousand. `skipped` messages, never
     read, lie between the first message and the second; `extra` adds what a message will weigh
-    beyond its rendering (attachments not yet fetched).
+    beyond its rendering (its attachments, judged apart: their size doesn't tell).
     """
     weights = [extra(message) if extra else 0.0 for message in history]
 
-    def attempt(count: int) -> tuple[list[Message], list[Message], float]:
-        kept = [*history[:1], *history[1 + count :]]
+    def attempt(count: int) -> Trimmed:
         if not count and not skipped:
-            subset = kept
+            subset = list(history)
         else:
             marker = {
                 "type": "message",
@@ -89,17 +95,18 @@ def fit_thread(
             subset = [history[0], marker, *history[1 + count :]]
         rendered = render(subset)
         weight = sum(weights[:1]) + sum(weights[1 + count :])
-        return rendered, kept, estimate_tokens(system, rendered) + weight
+        return Trimmed(
+            rendered, count + skipped, subset, math.ceil(estimate_tokens(system, rendered) + weight)
+        )
 
-    messages, kept, cost = attempt(0)
-    if cost <= budget or len(history) <= 2:
-        return Trimmed(messages, skipped, kept)
+    whole = attempt(0)
+    if whole.tokens <= budget or len(history) <= 2:
+        return whole
     low, high = 1, len(history) - 2
     while low < high:
         middle = (low + high) // 2
-        if attempt(middle)[2] <= budget:
+        if attempt(middle).tokens <= budget:
             high = middle
         else:
             low = middle + 1
-    messages, kept, _ = attempt(low)
-    return Trimmed(messages, low + skipped, kept)
+    return attempt(low)

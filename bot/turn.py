@@ -18,7 +18,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import metrics
 from bot.claude.stream import Deadlines, StreamResult, stream_answer
-from bot.context_budget import Trimmed, estimate_tokens, fit_thread
+from bot.context_budget import Trimmed, fit_thread
 from bot.conversation import BotIdentity, build_messages, people_to_name
 from bot.files import allowed_origins, attachments_for_thread
 from bot.files.estimate import context_tokens
@@ -49,7 +49,8 @@ TRIMMED_NOTE = (
     "({omitted} earlier messages left out)."
 )
 CONTINUE_TEXT = "Please continue exactly where you stopped."
-Render = Callable[[list[dict[str, Any]]], list[dict[str, Any]]]
+Messages = list[dict[str, Any]]
+Blocks = dict[str, list[dict[str, Any]]]
 EDGE = 0.85
 """Above this share of the budget, the estimate is checked with `messages.count_tokens`."""
 
@@ -142,7 +143,7 @@ async def _prepare(
     """The request for this turn. The thread is trimmed to the context window before any file
     is downloaded, counting what Slack says of the files; only the kept messages' files are
     fetched (newest first, within the request's budget), and the thread is fitted again with
-    them in."""
+    what they turned out to weigh."""
     thread = request.thread
     settings = services.settings
     try:
@@ -156,14 +157,14 @@ async def _prepare(
     names = await services.users.names(client, thread.team_id, people, limit=settings.user_lookups_per_turn)
     limits = settings.file_limits()
 
-    def renderer(files: dict[str, list[dict[str, Any]]] | None) -> Render:
-        return lambda subset: build_messages(subset, bot=bot, names=names, attachments=files)
+    def render(subset: Messages, files: Blocks | None = None) -> Messages:
+        return build_messages(subset, bot=bot, names=names, attachments=files)
 
-    def file_tokens(message: dict[str, Any]) -> float:
+    def declared(message: dict[str, Any]) -> float:
         return 0.0 if bot.wrote(message) else sum(context_tokens(f, limits) for f in _files(message))
 
     system = setup.system
-    outline = fit_thread(history, renderer(None), system, budget, skipped=read.skipped, extra=file_tokens)
+    outline = fit_thread(history, render, system, budget, skipped=read.skipped, extra=declared)
     files = await attachments_for_thread(
         [message for message in outline.kept if _files(message) and not bot.wrote(message)],
         session=services.http,
@@ -172,21 +173,24 @@ async def _prepare(
         limits=limits,
         cache=services.files,
     )
-    render = renderer(files.blocks)
 
-    def fit(tokens: int) -> Trimmed:
-        return fit_thread(outline.kept, render, system, tokens, skipped=outline.omitted)
+    def prepared(message: dict[str, Any]) -> float:
+        return files.tokens.get(str(message.get("ts")), 0.0)
 
-    trimmed = fit(budget)
-    if not trimmed.messages:
+    def fit(tokens: int) -> tuple[Trimmed, Messages]:
+        trimmed = fit_thread(outline.kept, render, system, tokens, skipped=outline.omitted, extra=prepared)
+        return trimmed, render(trimmed.subset, files.blocks)
+
+    trimmed, messages = fit(budget)
+    if not messages:
         return None
-    if estimate_tokens(system, trimmed.messages) > budget * EDGE:
-        trimmed = await _fit_by_count(services, setup.model, fit, system, trimmed, budget)
+    if trimmed.tokens > budget * EDGE:
+        trimmed, messages = await _fit_by_count(services, setup.model, fit, system, trimmed, messages, budget)
     params = {
         "model": setup.model,
         "max_tokens": settings.claude_max_tokens,
         "system": system,
-        "messages": trimmed.messages,
+        "messages": messages,
         "cache_control": {"type": "ephemeral"},
     }
     return Prepared(params, trimmed.omitted, files.notes)
@@ -211,22 +215,21 @@ def _files(message: dict[str, Any]) -> list[dict[str, Any]]:
 async def _fit_by_count(
     services: Services,
     model: str,
-    fit: Callable[[int], Trimmed],
+    fit: Callable[[int], tuple[Trimmed, Messages]],
     system: str,
     estimated: Trimmed,
+    messages: Messages,
     budget: int,
-) -> Trimmed:
+) -> tuple[Trimmed, Messages]:
     """Near the edge the estimate isn't good enough: ask the API, and shrink by what it says."""
     try:
-        counted = await services.claude.messages.count_tokens(
-            model=model, system=system, messages=estimated.messages
-        )
+        counted = await services.claude.messages.count_tokens(model=model, system=system, messages=messages)
     except (anthropic.APIError, httpx2.TransportError) as exc:
         log.info("count_tokens failed (%s); keeping the estimate", exc)
-        return estimated
+        return estimated, messages
     if counted.input_tokens <= budget:
-        return estimated
-    return fit(int(budget * estimate_tokens(system, estimated.messages) / counted.input_tokens))
+        return estimated, messages
+    return fit(int(budget * estimated.tokens / counted.input_tokens))
 
 
 async def _stream_until_stopped(

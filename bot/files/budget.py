@@ -89,7 +89,7 @@ def scale_for_many_images(items: Sequence[Prepared], limits: FileLimits) -> list
 
 def _within_edge(item: Prepared, limits: FileLimits) -> Prepared:
     blocks = tuple(refit(block, limits, limits.many_images_edge) for block in item.blocks)
-    return Prepared.of(item.file_id, item.name, item.kind, blocks, item.note)
+    return Prepared.of(item.file_id, item.name, item.kind, blocks, item.note, item.tokens)
 
 
 def _names(names: list[str]) -> str:

@@ -17,6 +17,9 @@ from pypdf.errors import PyPdfError
 from bot.files.model import ContentBlock, FileLimits, megabytes
 
 EMPTY_TEXT = "the file is empty"
+PDF_TOKENS_PER_PAGE = 2_500
+"""The API reads each page as text and as an image: about 1,600 tokens for a scanned page and
+2,300 for a page of text, whatever the file weighs."""
 
 
 @dataclass(frozen=True)
@@ -24,6 +27,8 @@ class DocumentOutcome:
     block: ContentBlock | None
     note: str | None = None
     """Why there is no block, or what the user should know about the one there is."""
+    tokens: float | None = None
+    """What the block will take of the context, when its bytes don't tell (a PDF's pages)."""
 
 
 def pdf_block(data: bytes, title: str, limits: FileLimits) -> DocumentOutcome:
@@ -44,7 +49,9 @@ def pdf_block(data: bytes, title: str, limits: FileLimits) -> DocumentOutcome:
         )
     encoded = base64.b64encode(data).decode("ascii")
     source = {"type": "base64", "media_type": "application/pdf", "data": encoded}
-    return DocumentOutcome({"type": "document", "source": source, "title": title})
+    return DocumentOutcome(
+        {"type": "document", "source": source, "title": title}, tokens=pages * PDF_TOKENS_PER_PAGE
+    )
 
 
 def pdf_too_large(size: int, limits: FileLimits) -> str:

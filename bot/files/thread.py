@@ -38,6 +38,8 @@ class ThreadAttachments(NamedTuple):
     """By message `ts`: what `build_messages(..., attachments=...)` takes."""
     notes: list[str]
     """One line each, for a footer on the reply: files left out or changed, and why."""
+    tokens: dict[str, float]
+    """By message `ts`: what its blocks will take of Claude's context, estimated."""
 
 
 async def attachments_for_thread(
@@ -99,11 +101,13 @@ async def attachments_for_thread(
             task.cancel()
     fitted = scale_for_many_images([prepared[index] for index in range(len(slots))], limits)
     blocks: dict[str, list[ContentBlock]] = {}
+    tokens: dict[str, float] = {}
     for (ts, _), item in zip(slots, fitted, strict=True):
         if item.blocks:
             blocks.setdefault(ts, []).extend(item.blocks)
+            tokens[ts] = tokens.get(ts, 0.0) + item.tokens
     notes = [item.note for item in fitted if item.note] + budget.notes()
-    return ThreadAttachments(blocks, list(dict.fromkeys(notes)))
+    return ThreadAttachments(blocks, list(dict.fromkeys(notes)), tokens)
 
 
 def _gated_prepare(file: SlackFile, data: bytes, limits: FileLimits) -> Prepared:
