@@ -103,9 +103,15 @@ def text_pdf(pages: int = 30) -> bytes:
             b"/Resources << /Font << /F1 3 0 R >> >> >>" % content
         )
         kids.append(len(objects))
+    return write_pdf(objects, kids)
+
+
+def write_pdf(objects: list[bytes], kids: list[int]) -> bytes:
+    """Objects 1 (catalog) and 3 on, numbered from 1, with the page tree (object 2) over `kids`,
+    written out with their cross-reference table."""
     objects[1] = b"<< /Type /Pages /Kids [%s] /Count %d >>" % (
         b" ".join(b"%d 0 R" % kid for kid in kids),
-        pages,
+        len(kids),
     )
     out = io.BytesIO()
     out.write(b"%PDF-1.4\n")

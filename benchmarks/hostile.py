@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import io
 import json
 import os
 import sys
@@ -29,7 +28,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from benchmarks.files_bench import black_png, phone_photo
+from benchmarks.files_bench import black_png, phone_photo, write_pdf
 from benchmarks.procs import RssSampler
 from benchmarks.scenarios import Config, Workspace, workspace
 from bot.fakes.slack import FakeSlack
@@ -59,18 +58,7 @@ def big_pdf(size: int = 19_000_000, pages: int = 30) -> bytes:
             b"/Resources << /XObject << /Im%d %d 0 R >> >> >>" % (len(objects), page, image)
         )
         kids.append(len(objects))
-    objects[1] = b"<< /Type /Pages /Kids [%s] /Count %d >>" % (b" ".join(b"%d 0 R" % k for k in kids), pages)
-    out = io.BytesIO()
-    out.write(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(out.tell())
-        out.write(b"%d 0 obj\n%s\nendobj\n" % (number, body))
-    xref = out.tell()
-    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
-    out.writelines(b"%010d 00000 n \n" % offset for offset in offsets)
-    out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref))
-    return out.getvalue()
+    return write_pdf(objects, kids)
 
 
 Setup = Callable[[FakeSlack], Awaitable[tuple[str | None, str, list[dict[str, Any]]]]]
