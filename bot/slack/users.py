@@ -58,17 +58,17 @@ class UserDirectory:
         self, client: AsyncWebClient, team_id: str, user_ids: Iterable[str], *, limit: int
     ) -> dict[str, str]:
         """Display names for `user_ids`, most important first: those already known, and at most
-        `limit` looked up now. A name whose lookup fails this time is kept as it last was."""
+        `limit` looked up now. A name that is due for a lookup and doesn't get one this time, or
+        whose lookup fails, is kept as it last was."""
         found: dict[str, str] = {}
         wanted: list[str] = []
         now = time.monotonic()
         for user_id in dict.fromkeys(user_ids):
             cached = self._entries.get((team_id, user_id))
-            if cached is not None and now - cached.at < self._ttl:
-                if cached.user is not None:
-                    found[user_id] = display_name(cached.user)
-            elif len(wanted) < limit:
+            if (cached is None or now - cached.at >= self._ttl) and len(wanted) < limit:
                 wanted.append(user_id)
+            elif cached is not None and cached.user is not None:
+                found[user_id] = display_name(cached.user)
         entries = await asyncio.gather(*(self._entry(client, (team_id, u), self._ttl) for u in wanted))
         for user_id, entry in zip(wanted, entries, strict=True):
             stale = self._entries.get((team_id, user_id))

@@ -94,3 +94,12 @@ async def test_a_failed_lookup_keeps_the_last_name_but_grants_no_admin(
     fake.faults = {"users.info": ["internal_error", "internal_error"]}
     assert await users.names(client, "T0TEAM", ["U1"], limit=5) == {"U1": "Alice"}
     assert not await Roles(users, max_age=0).is_admin(client, "T0TEAM", "U1"), "U1 is an admin, unconfirmed"
+
+
+async def test_a_name_due_for_a_lookup_beyond_the_cap_keeps_its_last_value(
+    fake: FakeSlack, client: AsyncWebClient
+) -> None:
+    users = UserDirectory(0)
+    await users.names(client, "T0TEAM", ["U1", "U2"], limit=5)
+    assert await users.names(client, "T0TEAM", ["U1", "U2"], limit=1) == {"U1": "Alice", "U2": "Bob Stone"}
+    assert lookups(fake) == 3
