@@ -37,6 +37,9 @@ from bot.turn_setup import TurnSetup, load_setup
 
 log = logging.getLogger(__name__)
 
+Messages = list[dict[str, Any]]
+Blocks = dict[str, list[dict[str, Any]]]
+
 CUT_NOTE = "✂️ The answer was cut off here: it reached the length limit for one reply."
 STOPPED_NOTE = "■ Stopped. The answer above is as far as Claude got."
 INTERRUPTED_NOTE = "⚠️ The bot restarted while answering, so the answer above is incomplete. Please ask again."
@@ -49,8 +52,6 @@ TRIMMED_NOTE = (
     "({omitted} earlier messages left out)."
 )
 CONTINUE_TEXT = "Please continue exactly where you stopped."
-Messages = list[dict[str, Any]]
-Blocks = dict[str, list[dict[str, Any]]]
 EDGE = 0.85
 """Above this share of the budget, the estimate is checked with `messages.count_tokens`."""
 

@@ -98,7 +98,7 @@ def with_trigger(thread: list[Message], trigger: Message) -> list[Message]:
     return sorted([*thread, trigger], key=lambda message: float(message.get("ts") or 0))
 
 
-def message_tokens(message: Message) -> float:
+def _tokens(message: Message) -> float:
     return len(str(message.get("text") or "")) / CHARS_PER_TOKEN + MESSAGE_OVERHEAD_TOKENS
 
 
@@ -185,7 +185,7 @@ def _reads_on(pager: _Pager, head: Sequence[Message], unread: int, tokens: int) 
     """Whether to page on from the first page: when Claude would get all the rest anyway, and
     the calls left can read it, keeping one to fall back on reading from the end."""
     pages = -(-unread // PAGE_SIZE)
-    average = sum(message_tokens(m) for m in head) / len(head) if head else MESSAGE_OVERHEAD_TOKENS
+    average = sum(_tokens(m) for m in head) / len(head) if head else MESSAGE_OVERHEAD_TOKENS
     return pages < pager.calls_left and average * unread <= tokens
 
 
@@ -204,7 +204,7 @@ async def _newest(pager: _Pager, floor: int, newest: int, unread: int, tokens: i
             break
         lower = window.lower
         tail = [*window.messages, *tail]
-        held += sum(message_tokens(m) for m in window.messages)
+        held += sum(_tokens(m) for m in window.messages)
         if lower <= floor:
             return _Tail(tail, True)
         density = _pace(window.messages, lower)
@@ -214,7 +214,8 @@ async def _newest(pager: _Pager, floor: int, newest: int, unread: int, tokens: i
 
 def _pace(messages: Sequence[Message], since: int) -> float:
     """Replies per microsecond over `messages` (from the first of them, or `since` when there
-    is only one): the newer part of what was read is the best guide to what is newer still."""
+    is only one): the newer part of what was read is the best guide to what is newer still.
+    None at all is next to no pace, so the next window reaches as far back as it may."""
     if not messages:
         return 1 / max(1, since)
     start = _micros(str(messages[0]["ts"])) if len(messages) > 1 else since
