@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
+import socket
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
@@ -30,8 +33,9 @@ from bot.slack.listeners import register
 from bot.slack.rate_limits import SlackRateLimits
 from bot.slack.reply import NativeSupport
 from bot.slack.scopes import BOT_SCOPES
+from bot.slack.shared_limits import SharedCalls
 from bot.slack.users import UserDirectory
-from bot.store import Database
+from bot.store import Database, slack_calls
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +61,7 @@ async def runtime(settings: Settings) -> AsyncIterator[Runtime]:
             await seal_stored_tokens(settings, db)
         async with aiohttp.ClientSession() as session:
             token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
-            rate_limits = SlackRateLimits(settings.rate_limits())
+            rate_limits = SlackRateLimits(settings.rate_limits(), shared=shared_calls(db))
             client = make_web_client(token, settings.slack_api_url, session, rate_limits)
             workspace = SingleWorkspace(client) if token else None
             if workspace is not None:
@@ -81,6 +85,15 @@ async def runtime(settings: Settings) -> AsyncIterator[Runtime]:
     finally:
         await claude.close()
         await db.close()
+
+
+def shared_calls(db: Database) -> SharedCalls | None:
+    """On PostgreSQL, where replicas may share the app, Slack's limits are shared through it; SQLite
+    serves one process, whose own budget is enough."""
+    if db.dialect != "postgresql":
+        return None
+    replica = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    return SharedCalls(functools.partial(slack_calls.take, db), replica[:100])
 
 
 async def _verify_token(workspace: SingleWorkspace) -> None:

@@ -10,8 +10,11 @@ Here the refresh runs under a database lock, re-reads the installation once it h
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
+from collections.abc import Iterator, MutableMapping
 from time import time
 
+from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.authorization.async_authorize import AsyncInstallationStoreAuthorize
 from slack_sdk.oauth.installation_store import Installation
 from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
@@ -70,6 +73,44 @@ def _expiring(installation: Installation, minutes: int) -> bool:
     )
 
 
+class AuthorizeCache(MutableMapping[str, AuthorizeResult]):
+    """Bolt caches `auth.test` answers by token, so each rotation (every 12 hours) would add an
+    entry and never drop the last. Here a workspace keeps one entry, its current token's, and the
+    least recently used workspaces go beyond `max_workspaces`."""
+
+    def __init__(self, max_workspaces: int = 10_000) -> None:
+        self._max = max_workspaces
+        self._by_token: OrderedDict[str, AuthorizeResult] = OrderedDict()
+        self._token_of: dict[tuple[str | None, str | None], str] = {}
+
+    def __getitem__(self, token: str) -> AuthorizeResult:
+        result = self._by_token[token]
+        self._by_token.move_to_end(token)
+        return result
+
+    def __setitem__(self, token: str, result: AuthorizeResult) -> None:
+        workspace = (result.enterprise_id, result.team_id)
+        previous = self._token_of.get(workspace)
+        if previous is not None and previous != token:
+            self._by_token.pop(previous, None)
+        self._by_token[token] = result
+        self._by_token.move_to_end(token)
+        self._token_of[workspace] = token
+        while len(self._by_token) > self._max:
+            _, dropped = self._by_token.popitem(last=False)
+            self._token_of.pop((dropped.enterprise_id, dropped.team_id), None)
+
+    def __delitem__(self, token: str) -> None:
+        result = self._by_token.pop(token)
+        self._token_of.pop((result.enterprise_id, result.team_id), None)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._by_token)
+
+    def __len__(self) -> int:
+        return len(self._by_token)
+
+
 def installation_authorize(
     *,
     client_id: str,
@@ -80,8 +121,9 @@ def installation_authorize(
 ) -> AsyncInstallationStoreAuthorize:
     """Bolt's installation-store authorize with two changes: the refresh above, sent through our
     client (Bolt's default rotator would call slack.com whatever `SLACK_API_URL` says), and the
-    `auth.test` result cached per token, which saves a Slack round trip on every event (a revoked
-    workspace's installation is deleted, so its token is never looked up again)."""
+    `auth.test` result cached, which saves a Slack round trip on every event (a revoked
+    workspace's installation is deleted, so its token is never looked up again), one entry per
+    workspace (`AuthorizeCache`)."""
     authorize = AsyncInstallationStoreAuthorize(
         logger=logging.getLogger("slack_bolt.AsyncApp"),
         installation_store=store,
@@ -90,6 +132,7 @@ def installation_authorize(
         client=client,
         cache_enabled=True,
     )
+    authorize.authorize_result_cache = AuthorizeCache()  # type: ignore[assignment]
     authorize.token_rotator = LockedTokenRotator(
         client_id=client_id, client_secret=client_secret, client=client, store=store, db=db
     )

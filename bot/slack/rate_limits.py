@@ -4,6 +4,9 @@ every Web API call the bot makes (`bot.slack.client.BudgetedWebClient` asks it b
 Scopes follow Slack: tiered methods are counted per workspace (the app's calls in that workspace,
 whatever token or replica made them), `chat.postMessage` per channel. Workspaces are keyed by
 their ids, never by token, so a rotated token keeps its workspace's budget.
+
+With several replicas (PostgreSQL), every call the process's budget grants also passes the
+shared gate (`bot.slack.shared_limits`), so the replicas together stay within Slack's limit.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.slack.rate_window import Limit, WindowScheduler
+from bot.slack.shared_limits import SharedCalls
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +36,10 @@ class Scope:
     method: str
     workspace: str
     channel: str | None = None
+
+    @property
+    def key(self) -> str:
+        return f"{self.method}|{self.workspace}|{self.channel or ''}"
 
 
 @dataclass(frozen=True)
@@ -98,10 +106,16 @@ class RateBudget:
 class SlackRateLimits:
     """Every (method, workspace[, channel]) budget; methods without a limit are free."""
 
-    def __init__(self, limits: Mapping[str, Limit], clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        limits: Mapping[str, Limit],
+        clock: Callable[[], float] = time.monotonic,
+        shared: SharedCalls | None = None,
+    ) -> None:
         self._limits = dict(limits)
         self._clock = clock
         self._budgets: dict[Scope, RateBudget] = {}
+        self.shared = shared
 
     def scope(self, method: str, workspace: str, params: Mapping[str, Any] | None = None) -> Scope | None:
         """The scope a call counts against, or None when the method has no limit here."""
@@ -122,26 +136,47 @@ class SlackRateLimits:
     def _forget_idle(self) -> None:
         now = self._clock()
         for scope in [s for s, b in self._budgets.items() if b.scheduler.idle(now)]:
-            del self._budgets[scope]
+            if self.shared is None or self.shared.forget(scope.key):
+                del self._budgets[scope]
 
     async def acquire(self, scope: Scope | None, *, urgent: bool) -> Grant | None:
         """Wait for a call's turn; None when its method has no limit."""
         if scope is None:
             return None
         budget = self._budget(scope)
-        return Grant(scope, budget, await budget.acquire(urgent=urgent))
+        grant = Grant(scope, budget, await budget.acquire(urgent=urgent))
+        if self.shared is not None:
+            try:
+                await self.shared.pass_gate(scope.key, self._limits[scope.method], urgent=urgent)
+            except asyncio.CancelledError:
+                grant.answered()
+                raise
+        return grant
 
     def headroom(self, scope: Scope | None) -> float:
         """Calls still free in this scope's window for a caller starting now."""
         if scope is None:
             return float("inf")
-        return float(self._budget(scope).scheduler.headroom(self._clock()))
+        local = float(self._budget(scope).scheduler.headroom(self._clock()))
+        if self.shared is None:
+            return local
+        return min(local, self.shared.free(scope.key, self._limits[scope.method]))
+
+    async def refresh(self, scopes: list[Scope | None]) -> None:
+        """A fresh view of these scopes across replicas, before a reply decides how to be written."""
+        if self.shared is not None:
+            shared = self.shared
+            await asyncio.gather(
+                *(shared.refresh(s.key, self._limits[s.method]) for s in scopes if s is not None)
+            )
 
     def reserve(self, scope: Scope | None, delta: int) -> None:
         """Keep (or, with a negative delta, release) calls that progress must leave free."""
         if scope is not None:
             scheduler = self._budget(scope).scheduler
             scheduler.reserve = max(0, scheduler.reserve + delta)
+            if self.shared is not None:
+                self.shared.reserve(scope.key, self._limits[scope.method], scheduler.reserve)
 
     def penalize(self, scope: Scope | None, retry_after: float) -> None:
         if scope is not None:

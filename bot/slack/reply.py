@@ -272,6 +272,8 @@ class SlackReply:
         """A new message for `content`: the reply's first decides how the whole reply is written.
         A reply written whole gets its messages only once Claude has finished."""
         if self._way is None:
+            methods = ("chat.startStream", "chat.stopStream", "chat.update", "chat.postMessage")
+            await self.target.client.rate_limits.refresh([self._scope(method) for method in methods])
             self._way = self._choose_way(closing=closing)
         if self._way is Way.WHOLE and not closing:
             return

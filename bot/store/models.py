@@ -135,3 +135,28 @@ class Feedback(SQLModel, table=True):
     team_id: str = Field(index=True, max_length=32)
     rating: int
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class SlackCallLease(SQLModel, table=True):
+    """Slack calls leased by a replica: they count against their scope's limit until `counts_until`
+    (the window after the last moment they may be made), whichever replica makes them."""
+
+    __tablename__ = "slack_call_leases"
+    __table_args__ = (Index("ix_slack_call_leases_scope_until", "scope", "counts_until"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    scope: str = Field(max_length=200)
+    calls: int
+    counts_until: datetime
+
+
+class SlackCallReserve(SQLModel, table=True):
+    """Calls a replica keeps for the final text of its replies still running, per scope: other
+    replicas' progress calls leave them free, as the replica's own do."""
+
+    __tablename__ = "slack_call_reserves"
+
+    scope: str = Field(primary_key=True, max_length=200)
+    replica: str = Field(primary_key=True, max_length=100)
+    reserved: int = 0
+    seen_at: datetime = Field(default_factory=utcnow)

@@ -4,6 +4,7 @@ a rotating Slack token refreshed once however many replicas notice it expiring a
 from __future__ import annotations
 
 import asyncio
+import json
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from bot.fakes.slack import FakeSlack
 from bot.store import Database
 from bot.store.models import UsageRecord
 from tests.conftest import Harness, wait_until
+from tests.e2e.test_busy_workspace import BOT_LIMITS, scaled_limits
 from tests.e2e.test_core_loop import bot_replies
 from tests.e2e.test_oauth import OAUTH, TOKEN_KEY, install, installed
 from tests.processes import bot_env, bot_process, free_port
@@ -124,3 +126,74 @@ async def test_an_expiring_token_is_refreshed_once_by_two_replicas_at_once(make_
     later = await slack.user_says(second.url, "C1", "U1", "<@UBOT> later", also_to=(first.url,))
     await wait_until(lambda: bot_replies(first, "C1", later["ts"]), 15, "the later answer")
     assert slack.refreshes == [slack.team_id]
+
+
+@pytest.mark.parametrize("bot_database_url", ["postgresql"], indirect=True)
+async def test_a_burst_spread_over_two_replicas_stays_within_slacks_limits(
+    slack: FakeSlack, claude: FakeClaude, bot_database_url: str, tmp_path: Path
+) -> None:
+    """Each replica alone keeps under Slack's limits; two together would double them, unless they
+    share the budget through the database."""
+    scaled_limits(slack)
+    ports = free_port(), free_port()
+    extra = {
+        "SLACK_BOT_TOKEN": slack.bot_token,
+        "SLACK_RATE_LIMITS": json.dumps(BOT_LIMITS),
+        "SLACK_UPDATE_INTERVAL": "0.2",
+    }
+    envs = [bot_env(slack, claude, bot_database_url, port, **extra) for port in ports]
+    events = [f"http://127.0.0.1:{port}/slack/events" for port in ports]
+    claude.tokens_per_second = 200
+    answers = [f"Answer {i}: " + "several words " * 12 for i in range(16)]
+    claude.script(*answers)
+    channels = ("C1", "C2", "C3", "C4")
+    for channel in channels[2:]:
+        slack.add_channel(channel, channel.lower())
+    db = Database(bot_database_url)
+    try:
+        async with bot_process(envs[0], tmp_path), bot_process(envs[1], tmp_path):
+            mentions = await asyncio.gather(
+                *(
+                    slack.user_says(events[i % 2], channels[i % 4], "U1", f"<@UBOT> question {i}")
+                    for i in range(16)
+                )
+            )
+            await wait_until(lambda: _rows(db, 16), 120, "16 answers")
+    finally:
+        await db.close()
+    assert slack.rate_limited == 0, dict(slack.rate_limited_by_method)
+    texts = sorted(bot_replies_in(slack, channels[i % 4], m["ts"]) for i, m in enumerate(mentions))
+    assert texts == sorted(answers)
+
+
+async def _rows(db: Database, count: int) -> bool:
+    return len(await ledger(db)) >= count
+
+
+def bot_replies_in(slack: FakeSlack, channel: str, thread_ts: str) -> str:
+    [answer] = [
+        m
+        for m in slack.bot_messages(channel, thread_ts)
+        if (m.get("metadata") or {}).get("event_type") != NOTICE_EVENT_TYPE
+    ]
+    return str(answer["text"])
+
+
+async def test_after_a_token_rotation_the_workspace_keeps_its_budget(make_harness) -> None:
+    harness: Harness = await make_harness(**OAUTH, slack_stream_mode="native", slack_stop_button=False)
+    slack = harness.slack
+    slack.token_rotation = True
+    slack.token_lifetime = 60
+    assert (await install(f"http://127.0.0.1:{harness.bot.port}")).startswith("200")
+    slack.token_lifetime = 43_200
+    harness.claude.script("before", "after")
+    first = await slack.user_says(harness.url, "C1", "U1", "<@UBOT> one")
+    await harness.wait_for_turns(1)
+    assert slack.refreshes == [slack.team_id], "the token was rotated on the first event"
+    await slack.user_says(harness.url, "C1", "U1", "<@UBOT> two")
+    await harness.wait_for_turns(2)
+    rate_limits = harness.bot.runtime.services.rate_limits
+    scope = rate_limits.scope("chat.startStream", slack.team_id)
+    configured = harness.settings.rate_limits()["chat.startStream"].calls
+    assert rate_limits.headroom(scope) == configured - 2, "both tokens' calls count in one budget"
+    assert bot_replies(harness, "C1", first["ts"])

@@ -155,3 +155,25 @@ def test_a_call_counts_until_a_window_after_it_was_answered_not_granted() -> Non
     assert wait == pytest.approx(4.8), "the slow one's only a window after it was answered"
     assert s.poll(64.9)[0] == []
     assert s.poll(65.0)[0] == ["last"]
+
+
+def test_the_authorize_cache_keeps_one_entry_per_workspace_across_rotations() -> None:
+    from slack_bolt.authorization import AuthorizeResult
+
+    from bot.slack.installations import AuthorizeCache
+
+    cache = AuthorizeCache(max_workspaces=2)
+    for rotation in range(5):
+        cache[f"xoxe.xoxb-{rotation}"] = AuthorizeResult(enterprise_id=None, team_id="T1", bot_token="x")
+    assert list(cache) == ["xoxe.xoxb-4"], "a rotated token replaces the workspace's old entry"
+    cache["xoxb-t2"] = AuthorizeResult(enterprise_id=None, team_id="T2")
+    cache["xoxb-t3"] = AuthorizeResult(enterprise_id=None, team_id="T3")
+    assert len(cache) == 2 and "xoxe.xoxb-4" not in cache, "bounded: the least recently used goes"
+
+
+async def test_a_rotated_token_keeps_its_workspaces_budget() -> None:
+    limits = SlackRateLimits(parse_limits({"chat.update": 5}, PER_CHANNEL))
+    before = limits.scope("chat.update", "T1", {})
+    await limits.acquire(before, urgent=True)
+    after_rotation = limits.scope("chat.update", "T1", {})
+    assert after_rotation == before and limits.headroom(after_rotation) == 4, "keyed by workspace, not token"
