@@ -36,6 +36,7 @@ from bot.slack.scopes import BOT_SCOPES
 from bot.slack.shared_limits import SharedCalls
 from bot.slack.users import UserDirectory
 from bot.store import Database, slack_calls
+from bot.store.notices_channel import Broadcast
 
 log = logging.getLogger(__name__)
 
@@ -76,12 +77,15 @@ async def runtime(settings: Settings) -> AsyncIterator[Runtime]:
                 session,
                 FileCache(settings.file_cache_bytes),
             )
+            stop_clicks = await _pass_stop_clicks_between_replicas(services)
             housekeeping = asyncio.create_task(housekeeping_forever(db, settings))
             try:
                 yield Runtime(build_app(settings, client, services, workspace), services, client)
             finally:
                 housekeeping.cancel()
                 await asyncio.wait({housekeeping})
+                if stop_clicks is not None:
+                    await stop_clicks.close()
     finally:
         await claude.close()
         await db.close()
@@ -94,6 +98,16 @@ def shared_calls(db: Database) -> SharedCalls | None:
         return None
     replica = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
     return SharedCalls(functools.partial(slack_calls.take, db), replica[:100])
+
+
+async def _pass_stop_clicks_between_replicas(services: Services) -> Broadcast | None:
+    """With several replicas a Stop click may land on one that isn't writing the reply."""
+    if services.db.dialect != "postgresql":
+        return None
+    channel = Broadcast(services.db, "stop", services.stops.heard)
+    await channel.start()
+    services.stops.publish = channel.publish
+    return channel
 
 
 async def _verify_token(workspace: SingleWorkspace) -> None:

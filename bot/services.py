@@ -12,11 +12,12 @@ import anthropic
 
 from bot.config import Settings
 from bot.files import FileCache
-from bot.lanes import StopSignal, ThreadLanes
+from bot.lanes import ThreadLanes
 from bot.slack.rate_limits import SlackRateLimits
 from bot.slack.reply import NativeSupport
 from bot.slack.roles import Roles
 from bot.slack.users import UserDirectory
+from bot.stops import Stops
 from bot.store import Database
 
 log = logging.getLogger(__name__)
@@ -33,7 +34,7 @@ class Services:
     http: aiohttp.ClientSession
     """For file downloads (Slack's file hosts only)."""
     files: FileCache
-    stops: dict[str, StopSignal] = field(default_factory=dict)
+    stops: Stops = field(default_factory=Stops)
     """Replies being written in this process, by the value of their Stop button."""
     lanes: ThreadLanes[Any] = field(default_factory=ThreadLanes)
     roles: Roles = field(init=False)
@@ -48,7 +49,6 @@ class Services:
         if running:
             log.info("waiting up to %.0fs for %d replies in flight", grace, len(running))
             _, pending = await asyncio.wait(running, timeout=grace)
-            for signal in list(self.stops.values()):
-                signal.set("interrupted")
+            self.stops.interrupt_all()
             if pending:
                 await asyncio.wait(pending, timeout=15)

@@ -108,7 +108,8 @@ async def _run_turn(
         await writer.finish()
         await _notice(client, thread, UNREADABLE_THREAD, "history")
         return
-    signal = services.stops[reply_id] = StopSignal(Owner(thread.team_id, request.enterprise_id))
+    signal = StopSignal(Owner(thread.team_id, request.enterprise_id))
+    services.stops.register(reply_id, signal)
     try:
         result = await _stream_until_stopped(services, client, thread, prepared.params, writer, signal)
         if result.stop_reason == "model_context_window_exceeded" and not result.text.strip():
@@ -123,7 +124,7 @@ async def _run_turn(
                     services, client, thread, prepared.params, writer, signal
                 )
     finally:
-        del services.stops[reply_id]
+        services.stops.forget(reply_id)
     written = await writer.finish()
     if prepared.file_notes:
         await _notice(client, thread, _files_note(prepared.file_notes), "files")

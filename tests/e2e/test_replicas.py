@@ -197,3 +197,54 @@ async def test_after_a_token_rotation_the_workspace_keeps_its_budget(make_harnes
     configured = harness.settings.rate_limits()["chat.startStream"].calls
     assert rate_limits.headroom(scope) == configured - 2, "both tokens' calls count in one budget"
     assert bot_replies(harness, "C1", first["ts"])
+
+
+@pytest.mark.parametrize("bot_database_url", ["postgresql"], indirect=True)
+async def test_stop_pressed_on_the_other_replica_ends_the_answer(
+    slack: FakeSlack, claude: FakeClaude, bot_database_url: str, tmp_path: Path
+) -> None:
+    ports = free_port(), free_port()
+    envs = [bot_env(slack, claude, bot_database_url, port, SLACK_BOT_TOKEN=slack.bot_token) for port in ports]
+    events = [f"http://127.0.0.1:{port}/slack/events" for port in ports]
+    claude.tokens_per_second = 20
+    claude.script(LONG)
+    db = Database(bot_database_url)
+    try:
+        async with bot_process(envs[0], tmp_path), bot_process(envs[1], tmp_path):
+            mention = await slack.user_says(events[0], "C1", "U1", "<@UBOT> talk")
+            message_ts, value = await slack.wait_for(lambda: stop_button(slack, "C1", mention["ts"]))
+            status, _ = await slack.block_action(
+                events[1],
+                user="U1",
+                channel="C1",
+                message_ts=message_ts,
+                action_id="stop_reply",
+                value=value,
+                thread_ts=mention["ts"],
+            )
+            assert status == 200
+            await wait_until(lambda: _rows(db, 1), 15, "the stopped answer's ledger row")
+    finally:
+        await db.close()
+    [request] = [r for r in claude.requests if r.path == "/v1/messages"]
+    assert request.deltas_sent < len(LONG) // claude.chars_per_token, "Claude's stream was ended"
+    answer = bot_replies_in(slack, "C1", mention["ts"])
+    assert answer and LONG.startswith(answer) and len(answer) < len(LONG)
+    notes = [
+        m["text"]
+        for m in slack.bot_messages("C1", mention["ts"])
+        if (m.get("metadata") or {}).get("event_type") == NOTICE_EVENT_TYPE
+    ]
+    assert any("Stopped" in note for note in notes)
+
+
+LONG = "".join(f"Sentence number {i} of a long answer. " for i in range(120))
+
+
+def stop_button(slack: FakeSlack, channel: str, thread_ts: str) -> tuple[str, str] | None:
+    for message in slack.thread(channel, thread_ts):
+        for block in message.get("blocks") or []:
+            for element in block.get("elements", []):
+                if element.get("action_id") == "stop_reply":
+                    return str(message["ts"]), str(element["value"])
+    return None

@@ -15,6 +15,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.feedback import acknowledgement
 from bot.intake import answer, identity
+from bot.ownership import Owner
 from bot.routing import Thread
 from bot.services import Services
 from bot.slack.blocks import (
@@ -26,6 +27,7 @@ from bot.slack.blocks import (
     feedback_vote,
 )
 from bot.slack.client import BudgetedWebClient
+from bot.stops import Pressed
 from bot.store import feedback, threads
 from bot.turn import CONTINUE_TEXT, TurnRequest
 
@@ -39,13 +41,12 @@ def register(app: AsyncApp, services: Services) -> None:
         ack: AsyncAck, action: dict[str, Any], context: AsyncBoltContext, respond: AsyncRespond
     ) -> None:
         await ack()
-        signal = services.stops.get(str(action.get("value")))
-        if signal is None:
+        clicked_by = Owner(str(context.team_id or ""), context.enterprise_id)
+        pressed = await services.stops.press(str(action.get("value")), clicked_by)
+        if pressed is Pressed.ALREADY_DONE:
             await _tell(respond, ALREADY_DONE)
-        elif not signal.owner.allows(context.team_id, context.enterprise_id):
+        elif pressed is Pressed.NOT_YOURS:
             await _tell(respond, NOT_YOURS)
-        else:
-            signal.set("stopped")
 
     async def on_again(
         ack: AsyncAck,
