@@ -38,7 +38,8 @@ MAX_VIEW_BLOCKS = 100
 # Per-block text limits Slack enforces with `invalid_blocks`.
 BLOCK_TEXT_LIMITS = {"section": 3_000, "markdown": 12_000, "header": 150}
 MAX_REPLIES_PAGE = 1_000
-# Message timestamps count up from here: unique and ordered whatever the wall clock does.
+# Message timestamps count up from here (unless `clock_timestamps`): unique and ordered whatever the
+# wall clock does, and the same in every run.
 FIRST_TS_SECONDS = 1_700_000_000
 APP_TOKEN_METHODS = frozenset({"apps.connections.open"})
 # Authenticated by client id and secret, not by a token.
@@ -286,6 +287,9 @@ class FakeSlack:
         self.stream_lifetime = 300.0  # seconds after chat.startStream that Slack ends a stream
         self.stream_mode: Literal["ok", "unsupported"] = "ok"
         self.file_mode: Literal["ok", "login_page"] = "ok"
+        # Message timestamps from the wall clock (still strictly increasing), as Slack's are: a
+        # workspace restarted next to a database that remembers its messages gets new ones.
+        self.clock_timestamps = False
         # method -> answers to give before serving it normally: an HTTP status (500, 503 …) or
         # a Slack error string ("channel_not_found" …) for an `ok: false` answer.
         self.faults: dict[str, list[int | str]] = {}
@@ -337,6 +341,7 @@ class FakeSlack:
         self._acks: dict[str, asyncio.Future[JSON]] = {}
         self._windows: dict[tuple[str, str], deque[float]] = {}
         self._counter = itertools.count(1)
+        self._last_ts_micros = 0
         self._runner: web.AppRunner | None = None
         self._session: aiohttp.ClientSession | None = None
         self._handlers: dict[str, Callable[[JSON, str], JSON]] = {
@@ -936,7 +941,11 @@ class FakeSlack:
 
     def _new_ts(self) -> str:
         n = self._next()
-        return f"{FIRST_TS_SECONDS + n}.{n % 1_000_000:06d}"
+        if not self.clock_timestamps:
+            return f"{FIRST_TS_SECONDS + n}.{n % 1_000_000:06d}"
+        micros = max(time.time_ns() // 1_000, self._last_ts_micros + 1)
+        self._last_ts_micros = micros
+        return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
 
     def _store(self, channel: str, message: JSON, thread_ts: str | None) -> JSON:
         message["ts"] = self._new_ts()

@@ -47,6 +47,8 @@ def sandbox_slack() -> FakeSlack:
         team_id=TEAM_ID,
         team_domain="sandbox",
     )
+    # The database outlives a run (event claims, bot threads): each run's messages must be new to it.
+    slack.clock_timestamps = True
     # Your own workspace: you are its admin, so the App Home shows usage and admin commands work.
     slack.add_user(ME, "you", display_name="You", is_admin=True)
     slack.add_channel(GENERAL, "general")
