@@ -6,13 +6,15 @@ see it is someone setting the bot up, not someone reading a traceback.
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, SettingsError
 
 from bot.files import FileLimits
+from bot.store.urls import engine_url
 
 DEFAULT_SYSTEM_PROMPT = (
     "Be helpful, accurate and direct. When you are not sure, say so. Prefer short answers "
@@ -60,6 +62,14 @@ DEFAULT_ASSISTANT_PROMPTS = (
     SuggestedPrompt(title="Explain an error", message="What does this error mean, and how do I fix it?\n"),
     SuggestedPrompt(title="Brainstorm ideas", message="Brainstorm ten ideas for "),
 )
+
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+JSON_EXAMPLES = {
+    "slack_rate_limits": '{"chat.update": 45}',
+    "assistant_prompts": '[{"title": "Draft a message", "message": "Help me draft a note to "}]',
+}
+"""How each JSON setting is written, quoted back to whoever got one wrong."""
 
 
 class ConfigError(Exception):
@@ -158,6 +168,20 @@ class Settings(BaseSettings):
             return tuple(item.strip() for item in value.split(",") if item.strip())
         return value
 
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        level = value.strip().upper()
+        if level not in LOG_LEVELS:
+            raise ValueError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {value!r}")
+        return level
+
+    @field_validator("database_url")
+    @classmethod
+    def _supported_database(cls, value: str) -> str:
+        engine_url(value)  # raises UnsupportedDatabase, a ValueError naming the setting
+        return value
+
     @field_validator("slack_api_url")
     @classmethod
     def _api_url_shape(cls, value: str) -> str:
@@ -221,6 +245,8 @@ def load_settings(**overrides: object) -> Settings:
     """Read settings, turning pydantic's report into one operator-friendly sentence."""
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
+    except SettingsError as exc:
+        raise ConfigError(_not_json(exc)) from None
     except ValidationError as exc:
         error = exc.errors()[0]
         name = str(error["loc"][0]).upper() if error["loc"] else "a setting"
@@ -228,3 +254,14 @@ def load_settings(**overrides: object) -> Settings:
         if name in message:
             raise ConfigError(message + ".") from None
         raise ConfigError(f"{name} is not valid: {message}.") from None
+
+
+def _not_json(error: SettingsError) -> str:
+    """pydantic-settings decodes JSON settings before validating them, and says only which field."""
+    found = re.search(r'field "(\w+)"', str(error))
+    field = found.group(1) if found else ""
+    name = field.upper() or "A setting"
+    cause = f" ({error.__cause__})" if error.__cause__ else ""
+    example = JSON_EXAMPLES.get(field)
+    advice = f": write it like {example}" if example else ""
+    return f"{name} is not valid JSON{cause}{advice}."
