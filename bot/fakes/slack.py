@@ -739,6 +739,8 @@ class FakeSlack:
         if thread_ts:
             container["thread_ts"] = thread_ts
         name = self._user_name(user)
+        # Where Slack shows an ephemeral answer to the click: beside the message, in its thread.
+        reply_to = {"channel": channel, "user": user, "message_ts": message_ts, "thread_ts": thread_ts}
         payload = {
             "type": "block_actions",
             "user": {"id": user, "username": name, "name": name, "team_id": self.team_id},
@@ -752,7 +754,7 @@ class FakeSlack:
             "channel": {"id": channel, "name": self._channel_name(channel)},
             "message": message,
             "state": {"values": {}},
-            "response_url": self._response_url({"channel": channel, "user": user, "message_ts": message_ts}),
+            "response_url": self._response_url(reply_to),
             "actions": [
                 {
                     "action_id": action_id,
@@ -939,7 +941,9 @@ class FakeSlack:
         for observer in self.observers:
             observer(call)
 
-    def _new_ts(self) -> str:
+    def new_ts(self) -> str:
+        """A message timestamp after every one handed out so far (also for what the fake only
+        records, so a viewer can show it in time order)."""
         n = self._next()
         if not self.clock_timestamps:
             return f"{FIRST_TS_SECONDS + n}.{n % 1_000_000:06d}"
@@ -948,7 +952,7 @@ class FakeSlack:
         return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
 
     def _store(self, channel: str, message: JSON, thread_ts: str | None) -> JSON:
-        message["ts"] = self._new_ts()
+        message["ts"] = self.new_ts()
         if thread_ts:
             parent = self._messages.get(channel, {}).get(thread_ts)
             # A reply's ts names its thread: Slack files the new reply under the thread's parent.
@@ -1240,7 +1244,9 @@ class FakeSlack:
         if context is None:
             return web.Response(status=404, text="invalid_url")
         body = await request.json()
-        self.ephemeral.append({**body, "source": "response_url", "response_url": response_id, **context})
+        self.ephemeral.append(
+            {**body, "source": "response_url", "response_url": response_id, **context, "ts": self.new_ts()}
+        )
         message = self._messages.get(context["channel"], {}).get(context.get("message_ts", ""))
         if message is not None:
             if body.get("delete_original"):
@@ -1409,7 +1415,7 @@ class FakeSlack:
             message.pop("blocks", None)
         if metadata:
             message["metadata"] = metadata
-        message["edited"] = {"user": self.bot_user_id, "ts": self._new_ts()}
+        message["edited"] = {"user": self.bot_user_id, "ts": self.new_ts()}
         self._edits.setdefault((channel, message["ts"]), []).append(message["text"])
         return {
             "ok": True,
@@ -1429,6 +1435,7 @@ class FakeSlack:
     def _post_ephemeral(self, params: JSON, team: str) -> JSON:
         channel = self._channel(params)["id"]
         text, blocks = self._content(params)
+        ts = self.new_ts()
         self.ephemeral.append(
             {
                 "source": "chat.postEphemeral",
@@ -1437,9 +1444,10 @@ class FakeSlack:
                 "text": text or "",
                 "blocks": blocks,
                 "thread_ts": params.get("thread_ts"),
+                "ts": ts,
             }
         )
-        return {"ok": True, "message_ts": self._new_ts()}
+        return {"ok": True, "message_ts": ts}
 
     def _start_stream(self, params: JSON, team: str) -> JSON:
         if self.stream_mode == "unsupported":

@@ -24,7 +24,7 @@ from bot.config import ConfigError
 from bot.conversation import BotIdentity
 from bot.routing import Decision, decide
 from bot.sandbox.run import Sandbox
-from bot.sandbox.workspace import DM, GENERAL, ME, RANDOM, Upload
+from bot.sandbox.workspace import DM, GENERAL, ME, RANDOM, Upload, ts_order
 from bot.store import threads
 
 CHANNELS = {"general": GENERAL, "random": RANDOM, "dm": DM}
@@ -146,12 +146,11 @@ async def replay(box: Sandbox, script: Script, out: TextIO) -> int:
 async def _command(box: Sandbox, channel: str, text: str, user: str, out: TextIO) -> None:
     print(f"{box.workspace.name(user)}: {text}", file=out)
     answer = await box.workspace.command(channel, text, user=user)
-    bot = box.workspace.name(box.workspace.slack.bot_user_id)
     text = box.workspace.readable(answer["text"])
     if not text and box.workspace.modal is not None:
         text = f"[opens a window: {box.workspace.modal['title']['text']}]"
         box.workspace.close_modal()
-    print(f"{bot} (only visible to you): {text}\n", file=out, flush=True)
+    print(f"{box.workspace.name(answer['from'])} (only visible to you): {text}\n", file=out, flush=True)
 
 
 async def _expects_answer(box: Sandbox, channel: str, message: dict[str, Any]) -> bool:
@@ -177,9 +176,8 @@ async def _answers(
     now = time.monotonic()
     deadline, last_activity, calls_seen = now + timeout, now, len(slack.calls)
     while now < deadline:
-        answers = [
-            m for m in slack.bot_messages(channel, thread_ts) if _ts(m["ts"]) > _ts(after) and m.get("text")
-        ]
+        replies = slack.bot_messages(channel, thread_ts)
+        answers = [m for m in replies if ts_order(m["ts"]) > ts_order(after) and m.get("text")]
         streaming = any(slack.is_streaming(channel, m["ts"]) for m in answers)
         if answers and not lanes.running and not streaming:
             return answers
@@ -197,6 +195,3 @@ def _print(box: Sandbox, message: dict[str, Any], out: TextIO) -> None:
     files = "".join(f" [file: {f['name']}]" for f in message.get("files", []))
     print(f"{box.workspace.name(str(message.get('user')))}: {text}{files}\n", file=out, flush=True)
 
-
-def _ts(ts: str) -> tuple[int, ...]:
-    return tuple(int(part) for part in ts.split("."))
