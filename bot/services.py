@@ -13,6 +13,7 @@ import anthropic
 from bot.config import Settings
 from bot.files import FileCache
 from bot.lanes import StopSignal, ThreadLanes
+from bot.slack.home_chart import ChartFiles
 from bot.slack.ratebudget import Budgets
 from bot.slack.reply import NativeSupport
 from bot.slack.roles import Roles
@@ -38,6 +39,8 @@ class Services:
     lanes: ThreadLanes[Any] = field(default_factory=ThreadLanes)
     roles: Roles = field(default_factory=Roles)
     """Who is a workspace admin or owner, for `/claude`'s workspace-wide settings."""
+    charts: ChartFiles = field(default_factory=ChartFiles)
+    """The App Home's usage chart per workspace, uploaded once while it is current."""
 
     async def drain(self, grace: float) -> None:
         """Let replies in flight finish within `grace`, then end the rest with an "interrupted" note."""
