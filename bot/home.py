@@ -16,8 +16,6 @@ CACHE_READ_PRICE = 0.1
 CACHE_WRITE_PRICE = 1.25
 """Of the input price, for the five-minute cache the bot uses."""
 CHART_TITLE = "Tokens per day (UTC)"
-CHART_REFRESH_MINUTES = 10
-"""While a day's figures keep changing, its chart is redrawn (and uploaded) at most this often."""
 
 Block = dict[str, Any]
 
@@ -91,8 +89,7 @@ def usage_blocks(
         _section("*Answers rated*\n" + feedback_line(usage.thumbs_up, usage.thumbs_down)),
         _context(
             f"Only admins and owners see this part. Figures as of {today:%b} {today.day}, {today.year} "
-            f"(UTC); they refresh each time the tab opens, the chart at most every {CHART_REFRESH_MINUTES} "
-            "minutes."
+            "(UTC); they refresh each time the tab opens."
         ),
     ]
 

@@ -1,6 +1,6 @@
 """The App Home's tokens-per-day chart as a file in the workspace, kept per workspace so opening
-Home costs no upload while the chart is current: the same day and the same figures, or figures
-that changed less than CHART_REFRESH_MINUTES ago. A new chart replaces (and deletes) the last.
+Home costs no upload while the chart is current (the same day, the same figures). A new chart
+replaces (and deletes) the last.
 
 Uploads go through slack_sdk's `files_upload_v2`: `files.getUploadURLExternal`, the bytes to the
 URL Slack gives (no token sent there), `files.completeUploadExternal` with no channel, so the file
@@ -22,7 +22,7 @@ from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.chart import Day, daily_tokens_png
-from bot.home import CHART_REFRESH_MINUTES, CHART_TITLE, chart_summary
+from bot.home import CHART_TITLE, chart_summary
 
 log = logging.getLogger(__name__)
 
@@ -37,8 +37,6 @@ class Chart:
     file_id: str
     day: date
     figures: tuple[int, ...]
-    made: float
-    """time.monotonic() when uploaded."""
 
 
 class ChartFiles:
@@ -51,7 +49,7 @@ class ChartFiles:
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
     def shown(self, team_id: str, today: date) -> str | None:
-        """Today's chart, to show at once even if its figures are a few minutes behind; yesterday's
+        """Today's chart, to show at once even if a newer one is about to replace it; yesterday's
         would put every bar on the wrong day."""
         chart = self._charts.get(team_id)
         return chart.file_id if chart is not None and chart.day == today else None
@@ -76,7 +74,7 @@ class ChartFiles:
         if file_id is None:
             return None
         previous = self._charts.pop(team_id, None)
-        self._charts[team_id] = Chart(file_id, days[-1].day, _figures(days), time.monotonic())
+        self._charts[team_id] = Chart(file_id, days[-1].day, _figures(days))
         while len(self._charts) > self._max:
             self._charts.popitem(last=False)
         if previous is not None:
@@ -85,10 +83,7 @@ class ChartFiles:
 
     def _is_current(self, team_id: str, days: list[Day]) -> bool:
         chart = self._charts.get(team_id)
-        if chart is None or chart.day != days[-1].day:
-            return False
-        recent = time.monotonic() - chart.made < CHART_REFRESH_MINUTES * 60
-        return recent or chart.figures == _figures(days)
+        return chart is not None and chart.day == days[-1].day and chart.figures == _figures(days)
 
     async def _upload(self, client: AsyncWebClient, team_id: str, days: list[Day]) -> str | None:
         png = await asyncio.to_thread(daily_tokens_png, days)
