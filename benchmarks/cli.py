@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import report
+from benchmarks.burst import run_burst
 from benchmarks.scenarios import (
     UNPACED_BOT_ENV,
     Config,
@@ -29,7 +30,7 @@ from benchmarks.scenarios import (
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_JSON = ROOT / "benchmarks" / "results" / "latest.json"
-SECTIONS = ("replies", "ack", "capacity", "rss")
+SECTIONS = ("replies", "ack", "capacity", "rss", "burst")
 # What --quick changes, so a smoke run finishes in well under a minute.
 QUICK = {
     "tokens": 100,
@@ -38,6 +39,7 @@ QUICK = {
     "rss_replies": 20,
     "capacity_max": 20,
     "timeout": 60.0,
+    "burst_mentions": 10,
 }
 FULL = {
     "tokens": 1000,
@@ -46,6 +48,7 @@ FULL = {
     "rss_replies": 100,
     "capacity_max": 200,
     "timeout": 240.0,
+    "burst_mentions": 80,
 }
 
 
@@ -70,7 +73,7 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m benchmarks",
         description="Benchmark the bot (as its own process) against the fake Slack and fake Claude.",
-        epilog="With none of --replies/--ack/--capacity/--rss/--all, runs --replies and --ack.",
+        epilog="With none of --replies/--ack/--capacity/--rss/--burst/--all: --replies, --ack, --burst.",
     )
     p.add_argument("--modes", default="auto,edit,native", help="stream modes to run (SLACK_STREAM_MODE)")
     p.add_argument("--concurrency", help="simultaneous replies per scenario (default 1,10,50)")
@@ -90,7 +93,18 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--ack", action="store_true", help="HTTP ack latency at --ack-rate events/s")
     p.add_argument("--capacity", action="store_true", help="search the capacity figure")
     p.add_argument("--rss", action="store_true", help="peak RSS with --rss-replies replies in flight")
-    p.add_argument("--all", action="store_true", help="replies, baseline, ack, capacity and rss")
+    p.add_argument(
+        "--burst", action="store_true", help="a busy workspace: many mentions at once, per channel"
+    )
+    p.add_argument("--all", action="store_true", help="replies, baseline, ack, capacity, rss and burst")
+    p.add_argument("--burst-mentions", type=int, help="mentions at once in the burst (default 80)")
+    p.add_argument(
+        "--burst-channels",
+        type=_csv_ints,
+        default=[20, 1],
+        help="channels the burst is spread over, one run each (default 20,1)",
+    )
+    p.add_argument("--burst-tokens", type=int, default=200, help="tokens per burst answer (default 200)")
     p.add_argument("--ack-rate", type=float, default=50.0, help="events per second (default 50)")
     p.add_argument("--ack-seconds", type=float, help="seconds of events (default 5)")
     p.add_argument("--ack-load", type=int, default=0, help="replies streaming during the ack run (default 0)")
@@ -141,7 +155,7 @@ def _resolve(args: argparse.Namespace) -> argparse.Namespace:
     args.concurrency = _csv_ints(args.concurrency) if isinstance(args.concurrency, str) else args.concurrency
     args.modes = [m.strip() for m in args.modes.split(",") if m.strip()]
     chosen = {s for s in SECTIONS if getattr(args, s)}
-    args.sections = set(SECTIONS) if args.all else chosen or {"replies", "ack"}
+    args.sections = set(SECTIONS) if args.all else chosen or {"replies", "ack", "burst"}
     return args
 
 
@@ -194,7 +208,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         settle=args.settle,
     )
     results: dict[str, list[dict[str, Any]]] = {
-        k: [] for k in ("replies", "baseline", "ack", "rss", "capacity")
+        k: [] for k in ("replies", "baseline", "ack", "rss", "capacity", "burst")
     }
     if "replies" in args.sections:
         for concurrency in args.concurrency:
@@ -219,6 +233,13 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 rss_config = replace(config, rate_limits=False, bot_env={**UNPACED_BOT_ENV, **config.bot_env})
             run_rss = await run_replies(rss_config, mode, args.rss_replies)
             results["rss"].append(run_rss)
+    if "burst" in args.sections:
+        burst_config = replace(config, tokens=args.burst_tokens)
+        for channels in args.burst_channels:
+            _progress(f"burst: {args.burst_mentions} mentions over {channels} channels")
+            results["burst"].append(
+                await run_burst(burst_config, mentions=args.burst_mentions, channels=channels)
+            )
     if "capacity" in args.sections:
         steps = capacity_steps(args.capacity_start, args.capacity_max)
         for mode in args.modes:
@@ -243,6 +264,8 @@ def render(results: dict[str, list[dict[str, Any]]], targets: list[dict[str, Any
         parts.append(report.rss_table(results["rss"]))
     if results["capacity"]:
         parts.append(report.capacity_table(results["capacity"]))
+    if results["burst"]:
+        parts.append(report.burst_table(results["burst"]))
     parts.append(report.targets_table(targets))
     return "\n\n".join(parts)
 
@@ -259,6 +282,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         results["rss"],
         results["capacity"],
         args.slack_latency * 1000,
+        results["burst"],
     )
     print(render(results, targets))
     document = {
@@ -285,6 +309,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "start": args.capacity_start,
                 "max": args.capacity_max,
                 "rate_limits": args.capacity_rate_limits,
+            },
+            "burst": {
+                "mentions": args.burst_mentions,
+                "channels": args.burst_channels,
+                "tokens": args.burst_tokens,
             },
             "timeout": args.timeout,
             "settle": args.settle,

@@ -16,6 +16,10 @@ CPU_RATIO_TARGET = 0.6
 CAPACITY_TARGET = 30
 FIRST_TEXT_AT_50_MS = 1000
 FIRST_TEXT_SLACK_MARGIN_MS = 30
+BURST_FINAL_VS_ALONE = 2.0
+BURST_LAST_TOKEN_TO_FINAL_MS = 2000
+ONE_CHANNEL_LAST_FINAL_MS = 90_000
+AFTER_BURST_FIRST_TEXT_MS = 1000
 
 
 def fmt(value: Any, digits: int = 0) -> str:
@@ -292,6 +296,48 @@ def baseline_table(baselines: Sequence[dict[str, Any]]) -> str:
     )
 
 
+def burst_table(runs: Sequence[dict[str, Any]]) -> str:
+    rows = [
+        [
+            f"{r['mentions']} over {r['channels']} ch",
+            f"{r['complete']}/{r['mentions']}",
+            r["rate_limited"],
+            fmt(r["alone_mention_to_final_ms"]),
+            *[fmt(r["latency_ms"]["mention_to_final"][k]) for k in ("p50", "p95")],
+            *[fmt(r["latency_ms"]["final_text"][k]) for k in ("p50", "p95")],
+            fmt(r["latency_ms"]["first_text"]["p95"]),
+            fmt(r["latency_ms"]["thinking"]["p99"]),
+            fmt(r["last_final_after_burst_start_ms"]),
+            fmt(r["after"]["first_text_ms"]),
+            " ".join(f"{k}:{v}" for k, v in sorted(r["ways"].items())),
+            r["calls_by_method"].get("auth.test", 0),
+            r["calls_by_method"].get("conversations.replies", 0),
+        ]
+        for r in runs
+    ]
+    return table(
+        "Burst (ms; Slack's tiers per workspace and chat.postMessage per channel enforced)",
+        [
+            "burst",
+            "complete",
+            "429s",
+            "alone",
+            "mention->final p50",
+            "p95",
+            "last token->final p50",
+            "p95",
+            "first text p95",
+            "think p99",
+            "last final",
+            "next mention first text",
+            "ways",
+            "auth.test",
+            "replies reads",
+        ],
+        rows,
+    )
+
+
 def _verdict(ok: bool | None) -> str:
     return "n/a" if ok is None else "PASS" if ok else "MISS"
 
@@ -303,6 +349,7 @@ def targets(
     rss: Sequence[dict[str, Any]],
     capacity: Sequence[dict[str, Any]],
     slack_latency_ms: float,
+    bursts: Sequence[dict[str, Any]] = (),
 ) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
 
@@ -373,6 +420,51 @@ def targets(
             f">= {CAPACITY_TARGET}",
             # A search that stopped below the target without failing has not answered the question.
             True if c["capacity"] >= CAPACITY_TARGET else False if c["bounded"] else None,
+        )
+    for b in bursts:
+        scope = f"{b['mentions']} at once over {b['channels']} channel{'s' if b['channels'] > 1 else ''}"
+        add(
+            "zero 429s, all complete",
+            scope,
+            f"{b['rate_limited']} x 429, {b['complete']}/{b['mentions']}",
+            "0, all",
+            b["rate_limited"] == 0 and b["complete"] == b["mentions"],
+        )
+        alone = b["alone_mention_to_final_ms"]
+        p95 = b["latency_ms"]["mention_to_final"]["p95"]
+        if b["channels"] > 1:
+            goal = None if alone is None else alone * BURST_FINAL_VS_ALONE
+            add(
+                "mention -> final p95",
+                scope,
+                f"{fmt(p95)} ms",
+                f"<= 2 x alone ({fmt(goal)} ms)",
+                None if goal is None or p95 is None else p95 <= goal,
+            )
+            last = b["latency_ms"]["final_text"]["p95"]
+            add(
+                "last token -> final p95",
+                scope,
+                f"{fmt(last)} ms",
+                f"<= {BURST_LAST_TOKEN_TO_FINAL_MS} ms",
+                last is not None and last <= BURST_LAST_TOKEN_TO_FINAL_MS,
+            )
+        else:
+            last_final = b["last_final_after_burst_start_ms"]
+            add(
+                "last answer complete",
+                scope,
+                f"{fmt(last_final)} ms",
+                f"<= {ONE_CHANNEL_LAST_FINAL_MS} ms",
+                last_final is not None and last_final <= ONE_CHANNEL_LAST_FINAL_MS,
+            )
+        after = b["after"]["first_text_ms"]
+        add(
+            "next mention: first token -> first text",
+            scope,
+            f"{fmt(after)} ms",
+            f"<= {AFTER_BURST_FIRST_TEXT_MS} ms",
+            after is not None and after <= AFTER_BURST_FIRST_TEXT_MS,
         )
     return out
 

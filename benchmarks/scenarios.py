@@ -159,7 +159,7 @@ async def workspace(
             await asyncio.sleep(0.05)
         await asyncio.sleep(max(0.2, settle))
         if rate_limits:
-            slack.rate_limits = dict(FakeSlack.TIER_LIMITS)
+            slack.enforce_published_limits()
         yield env
     finally:
         await bot.stop()

@@ -4,29 +4,31 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 import aiohttp
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStore
-from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.claude.client import make_claude_client
-from bot.config import Settings
+from bot.config import ConfigError, Settings
 from bot.files import FileCache
 from bot.logs import protect_bolt_logger
 from bot.services import Services
-from bot.slack.client import make_web_client
+from bot.slack.client import BudgetedWebClient, budgeted, make_web_client
+from bot.slack.identity import SingleWorkspace, TokenRefused
 from bot.slack.installations import installation_authorize
 from bot.slack.listeners import register
-from bot.slack.ratebudget import Budgets
+from bot.slack.rate_limits import SlackRateLimits
 from bot.slack.reply import NativeSupport
 from bot.slack.scopes import BOT_SCOPES
 from bot.slack.users import UserDirectory
@@ -35,43 +37,60 @@ from bot.store import Database, threads
 log = logging.getLogger(__name__)
 
 CLAIM_RETENTION = timedelta(days=1)
+BOLT_ENVIRONMENT = ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET")
 
 
 @dataclass
 class Runtime:
     app: AsyncApp
     services: Services
-    client: AsyncWebClient
+    client: BudgetedWebClient
+    """The process's own client: the bot token in single-workspace mode, none in OAuth mode."""
 
 
 @asynccontextmanager
 async def runtime(settings: Settings) -> AsyncIterator[Runtime]:
     """Everything a running bot holds open, closed again in reverse order."""
     db = Database(settings.database_url)
-    await db.upgrade()
     claude = make_claude_client(settings)
-    async with aiohttp.ClientSession() as session:
-        token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
-        budgets = Budgets(settings.slack_rate_limits)
-        client = make_web_client(token, settings.slack_api_url, session, budgets)
-        services = Services(
-            settings,
-            db,
-            claude,
-            UserDirectory(settings.user_name_cache_seconds),
-            budgets,
-            NativeSupport(settings.slack_stream_mode),
-            session,
-            FileCache(settings.file_cache_bytes),
-        )
-        pruning = asyncio.create_task(prune_claims_forever(db))
-        try:
-            yield Runtime(build_app(settings, client, services), services, client)
-        finally:
-            pruning.cancel()
-            await asyncio.wait({pruning})
-            await claude.close()
-            await db.close()
+    try:
+        await db.upgrade()
+        async with aiohttp.ClientSession() as session:
+            token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
+            rate_limits = SlackRateLimits(settings.rate_limits())
+            client = make_web_client(token, settings.slack_api_url, session, rate_limits)
+            workspace = SingleWorkspace(client) if token else None
+            if workspace is not None:
+                await _verify_token(workspace)
+            services = Services(
+                settings,
+                db,
+                claude,
+                UserDirectory(settings.user_name_cache_seconds),
+                rate_limits,
+                NativeSupport(settings.slack_stream_mode),
+                session,
+                FileCache(settings.file_cache_bytes),
+            )
+            pruning = asyncio.create_task(prune_claims_forever(db))
+            try:
+                yield Runtime(build_app(settings, client, services, workspace), services, client)
+            finally:
+                pruning.cancel()
+                await asyncio.wait({pruning})
+    finally:
+        await claude.close()
+        await db.close()
+
+
+async def _verify_token(workspace: SingleWorkspace) -> None:
+    try:
+        await workspace.verify()
+    except TokenRefused as refused:
+        raise ConfigError(
+            f"SLACK_BOT_TOKEN was refused by Slack ({refused.error}): it is wrong or was revoked; copy "
+            "the Bot User OAuth Token (xoxb-…) again from your Slack app's OAuth & Permissions page."
+        ) from None
 
 
 async def prune_claims_forever(db: Database) -> None:
@@ -87,15 +106,27 @@ async def prune_claims_forever(db: Database) -> None:
         await asyncio.sleep(3600)
 
 
-def build_app(settings: Settings, client: AsyncWebClient, services: Services) -> AsyncApp:
+def build_app(
+    settings: Settings, client: BudgetedWebClient, services: Services, workspace: SingleWorkspace | None
+) -> AsyncApp:
+    """In single-workspace mode the requests are authorized from the start-up `auth.test`; in
+    OAuth mode from the installation store. Either way every listener's `client` is budgeted."""
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
-    app = AsyncApp(
-        client=client,
-        signing_secret=secret,
-        request_verification_enabled=not settings.socket_mode,
-        ignoring_self_events_enabled=True,
-        **(oauth_options(settings, client, services.db) if settings.oauth else {}),
+    template = client.for_workspace("", token=None)
+    options: dict[str, Any] = (
+        oauth_options(settings, client, services.db)
+        if settings.oauth
+        else {"authorize": _single_workspace_authorize(workspace)}
     )
+    with _without_bolt_environment():
+        app = AsyncApp(
+            client=template,
+            signing_secret=secret,
+            request_verification_enabled=not settings.socket_mode,
+            ignoring_self_events_enabled=True,
+            before_authorize=_budget_every_call(client),
+            **options,
+        )
     protect_bolt_logger()
     if settings.oauth:
         # Before the catch-all listener `register` adds last: Bolt runs the first that matches.
@@ -105,7 +136,47 @@ def build_app(settings: Settings, client: AsyncWebClient, services: Services) ->
     return app
 
 
-def oauth_options(settings: Settings, client: AsyncWebClient, db: Database) -> dict[str, Any]:
+def _single_workspace_authorize(workspace: SingleWorkspace | None) -> Callable[[], Awaitable[Any]]:
+    if workspace is None:
+        raise ConfigError("SLACK_BOT_TOKEN is not set and OAuth is not configured.")
+
+    async def authorize() -> Any:
+        return await workspace.authorize()
+
+    return authorize
+
+
+def _budget_every_call(client: BudgetedWebClient) -> Callable[..., Awaitable[None]]:
+    """Bolt builds a plain client for each request; this swaps in a budgeted one before Bolt's
+    authorization runs, so its calls and the listeners' share the workspace's budget."""
+
+    async def swap(context: AsyncBoltContext, next: Callable[[], Awaitable[None]]) -> None:
+        workspace = str(context.team_id or context.enterprise_id or "")
+        context["client"] = budgeted(
+            context.client,
+            client.rate_limits,
+            client.flights,
+            workspace=workspace,
+            token=context.client.token,
+        )
+        await next()
+
+    return swap
+
+
+@contextmanager
+def _without_bolt_environment() -> Iterator[None]:
+    """Bolt reads these variables from the environment by itself, on top of what it is given (and
+    warns about the overlap, or starts an OAuth flow of its own). The bot's validated settings are
+    its only configuration, so Bolt is built without them in sight."""
+    hidden = {name: os.environ.pop(name) for name in BOLT_ENVIRONMENT if name in os.environ}
+    try:
+        yield
+    finally:
+        os.environ.update(hidden)
+
+
+def oauth_options(settings: Settings, client: BudgetedWebClient, db: Database) -> dict[str, Any]:
     """`/slack/install` and `/slack/oauth_redirect`, with installations kept in our own database
     (slack_sdk's SQLAlchemy stores; their tables come with the migrations), and an authorize
     that refreshes rotating tokens once across replicas."""

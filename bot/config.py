@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validat
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, SettingsError
 
 from bot.files import FileLimits
+from bot.slack.rate_window import PER_CHANNEL, Limit, parse_limit, parse_limits
 from bot.store.urls import engine_url
 
 DEFAULT_SYSTEM_PROMPT = (
@@ -30,16 +31,29 @@ class StreamMode(StrEnum):
     EDIT = "edit"
 
 
-DEFAULT_RATE_LIMITS = {
-    "chat.postMessage": 50,
+DEFAULT_RATE_LIMITS: dict[str, int | str] = {
+    "chat.postMessage": "8/10s",
     "chat.update": 45,
     "chat.delete": 45,
     "chat.startStream": 45,
     "chat.appendStream": 90,
     "chat.stopStream": 45,
     "assistant.threads.setStatus": 500,
+    "assistant.threads.setTitle": 90,
+    "assistant.threads.setSuggestedPrompts": 90,
+    "auth.test": 90,
+    "conversations.replies": 45,
+    "users.info": 90,
+    "users.list": 18,
+    "views.open": 90,
+    "views.publish": 90,
+    "files.getUploadURLExternal": 90,
+    "files.completeUploadExternal": 90,
+    "files.delete": 45,
 }
-"""Calls per minute per workspace the bot allows itself: a margin under Slack's tiers."""
+"""What the bot allows itself, a margin under Slack's limits: calls a minute per workspace (Tier 2 ≈
+20, Tier 3 ≈ 50, Tier 4 ≈ 100), or `"N/Ss"`; `chat.postMessage` is counted per channel, where Slack
+allows about one a second with short bursts."""
 
 
 MIB = 1024 * 1024
@@ -117,7 +131,8 @@ class Settings(BaseSettings):
 
     bot_answer_other_bots: bool = False
     slack_stream_mode: StreamMode = StreamMode.AUTO
-    slack_rate_limits: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_RATE_LIMITS))
+    slack_rate_limits: dict[str, int | str] = Field(default_factory=lambda: dict(DEFAULT_RATE_LIMITS))
+    """The whole table (methods left out have no budget); `{}` turns the bot's own budget off."""
     slack_stop_button: bool = True
     slack_feedback_buttons: bool = True
     assistant_greeting: str = Field(default=DEFAULT_GREETING, min_length=1, max_length=3000)
@@ -152,6 +167,16 @@ class Settings(BaseSettings):
     def _app_token_shape(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and not value.get_secret_value().startswith("xapp-"):
             raise ValueError("SLACK_APP_TOKEN must be the app-level token that starts with xapp-")
+        return value
+
+    @field_validator("slack_rate_limits")
+    @classmethod
+    def _rates_parse(cls, value: dict[str, int | str]) -> dict[str, int | str]:
+        for method, rate in value.items():
+            try:
+                parse_limit(rate)
+            except ValueError as exc:
+                raise ValueError(f"SLACK_RATE_LIMITS[{method!r}]: {exc}") from None
         return value
 
     @field_validator("assistant_prompts", mode="before")
@@ -201,6 +226,9 @@ class Settings(BaseSettings):
             text_max_chars=self.text_file_max_chars,
             attachments_max_bytes=self.attachments_max_bytes,
         )
+
+    def rate_limits(self) -> dict[str, Limit]:
+        return parse_limits(self.slack_rate_limits, PER_CHANNEL)
 
     @property
     def allowed_models(self) -> tuple[str, ...]:

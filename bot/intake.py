@@ -6,12 +6,12 @@ import logging
 from typing import Any
 
 from slack_bolt.context.async_context import AsyncBoltContext
-from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import logs
 from bot.conversation import BotIdentity
 from bot.routing import Decision, decide, thread_of
 from bot.services import Services
+from bot.slack.client import BudgetedWebClient
 from bot.slack.notices import post_notice
 from bot.store import threads
 from bot.turn import TurnRequest, run_turn
@@ -29,7 +29,7 @@ async def take_message(
     services: Services,
     event: dict[str, Any],
     context: AsyncBoltContext,
-    client: AsyncWebClient,
+    client: BudgetedWebClient,
     event_id: str | None = None,
 ) -> None:
     bot = identity(context)
@@ -51,7 +51,9 @@ async def take_message(
     await answer(services, client, bot, request)
 
 
-async def answer(services: Services, client: AsyncWebClient, bot: BotIdentity, request: TurnRequest) -> None:
+async def answer(
+    services: Services, client: BudgetedWebClient, bot: BotIdentity, request: TurnRequest
+) -> None:
     """Run the turn in its thread's lane; a crash still leaves a note in the thread."""
 
     async def attempt(current: TurnRequest) -> None:

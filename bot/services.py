@@ -14,7 +14,7 @@ from bot.config import Settings
 from bot.files import FileCache
 from bot.lanes import StopSignal, ThreadLanes
 from bot.slack.home_chart import ChartFiles
-from bot.slack.ratebudget import Budgets
+from bot.slack.rate_limits import SlackRateLimits
 from bot.slack.reply import NativeSupport
 from bot.slack.roles import Roles
 from bot.slack.users import UserDirectory
@@ -29,7 +29,7 @@ class Services:
     db: Database
     claude: anthropic.AsyncAnthropic
     users: UserDirectory
-    budgets: Budgets
+    rate_limits: SlackRateLimits
     native: NativeSupport
     http: aiohttp.ClientSession
     """For file downloads (Slack's file hosts only)."""

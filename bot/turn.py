@@ -14,7 +14,6 @@ from typing import Any
 import anthropic
 import httpx2
 from slack_sdk.errors import SlackApiError
-from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import metrics
 from bot.claude.stream import Deadlines, StreamResult, stream_answer
@@ -26,9 +25,9 @@ from bot.routing import Thread
 from bot.services import Services
 from bot.slack.assistant import pane_turn
 from bot.slack.blocks import CONTINUE_ACTION, RETRY_ACTION, button
+from bot.slack.client import BudgetedWebClient
 from bot.slack.history import fetch_thread, with_trigger
 from bot.slack.notices import post_notice
-from bot.slack.ratebudget import workspace_key
 from bot.slack.reply import ReplyTarget, SlackReply, WriterOptions
 from bot.store import ledger
 from bot.store.models import UsageRecord
@@ -69,14 +68,14 @@ class Prepared:
 
 
 async def run_turn(
-    services: Services, client: AsyncWebClient, bot: BotIdentity, request: TurnRequest
+    services: Services, client: BudgetedWebClient, bot: BotIdentity, request: TurnRequest
 ) -> None:
     with metrics.IN_FLIGHT.track_inprogress():
         await _run_turn(services, client, bot, request)
 
 
 async def _run_turn(
-    services: Services, client: AsyncWebClient, bot: BotIdentity, request: TurnRequest
+    services: Services, client: BudgetedWebClient, bot: BotIdentity, request: TurnRequest
 ) -> None:
     settings = services.settings
     thread = request.thread
@@ -85,7 +84,6 @@ async def _run_turn(
         client,
         thread.channel_id,
         thread.thread_ts,
-        workspace_key(client.token),
         recipient_team_id=thread.team_id,
         recipient_user_id=request.user_id,
     )
@@ -95,7 +93,7 @@ async def _run_turn(
         stop_value=reply_id if settings.slack_stop_button else None,
         feedback=settings.slack_feedback_buttons,
     )
-    writer = SlackReply(target, services.budgets, services.native, options)
+    writer = SlackReply(target, services.native, options)
     setup, _ = await asyncio.gather(load_setup(services, client, thread), writer.start())
     if setup.refusal is not None:
         await writer.finish()
@@ -131,7 +129,7 @@ async def _run_turn(
 
 async def _prepare(
     services: Services,
-    client: AsyncWebClient,
+    client: BudgetedWebClient,
     bot: BotIdentity,
     request: TurnRequest,
     setup: TurnSetup,
@@ -200,7 +198,7 @@ async def _fit_by_count(
 
 async def _stream_until_stopped(
     services: Services,
-    client: AsyncWebClient,
+    client: BudgetedWebClient,
     thread: Thread,
     params: dict[str, Any],
     writer: SlackReply,
@@ -238,7 +236,7 @@ async def _stream_until_stopped(
 
 
 async def _close_with_notice(
-    client: AsyncWebClient, thread: Thread, result: StreamResult, omitted: int, stop_reason: str
+    client: BudgetedWebClient, thread: Thread, result: StreamResult, omitted: int, stop_reason: str
 ) -> None:
     value = json.dumps({"c": thread.channel_id, "t": thread.thread_ts})
     actions: list[dict[str, Any]] = []
@@ -280,7 +278,11 @@ def _refusal_note(category: str | None) -> str:
 
 
 async def _notice(
-    client: AsyncWebClient, thread: Thread, text: str, kind: str, actions: list[dict[str, Any]] | None = None
+    client: BudgetedWebClient,
+    thread: Thread,
+    text: str,
+    kind: str,
+    actions: list[dict[str, Any]] | None = None,
 ) -> None:
     await post_notice(
         client, channel=thread.channel_id, thread_ts=thread.thread_ts, text=text, kind=kind, actions=actions

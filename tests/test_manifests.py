@@ -21,7 +21,7 @@ import yaml
 from slack_bolt.async_app import AsyncApp
 
 from bot.app import runtime
-from bot.config import Settings
+from bot.config import DEFAULT_RATE_LIMITS, Settings
 from bot.server import running
 from bot.slack.scopes import BOT_SCOPES
 
@@ -301,6 +301,8 @@ def test_every_web_api_method_the_bot_calls_has_its_scopes_declared() -> None:
     assert "chat.postMessage" in called and "conversations.replies" in called, "the source scan found nothing"
     unknown = called - set(METHOD_SCOPES)
     assert not unknown, f"add these Web API methods to METHOD_SCOPES with the scopes they need: {unknown}"
+    unbudgeted = called - set(DEFAULT_RATE_LIMITS)
+    assert not unbudgeted, f"give these Web API methods a rate in config.DEFAULT_RATE_LIMITS: {unbudgeted}"
     for path in (SOCKET_MODE, HTTP):
         scopes = set(declared_scopes(load(path)))
         for method in sorted(called):

@@ -240,16 +240,14 @@ class FakeSlack:
     """
 
     # Slack's published per-minute limits (per workspace and app) for the methods served here.
-    # Tier 3 = 50, Tier 4 = 100; chat.postMessage is "about one per second per channel";
-    # assistant.threads.setStatus is a special tier of 600. The stream start/stop tiers are not
-    # confirmed from Slack's docs: Tier 3 is assumed; appendStream is Tier 4.
+    # Tier 3 = 50, Tier 4 = 100; assistant.threads.setStatus is a special tier of 600. The stream
+    # start/stop tiers are not confirmed from Slack's docs: Tier 3 is assumed; appendStream is Tier 4.
     TIER_LIMITS: ClassVar[dict[str, int]] = {
         "assistant.threads.setStatus": 600,
         "auth.test": 100,
         "chat.appendStream": 100,
         "chat.delete": 50,
         "chat.postEphemeral": 100,
-        "chat.postMessage": 60,
         "chat.startStream": 50,
         "chat.stopStream": 50,
         "chat.update": 50,
@@ -261,6 +259,9 @@ class FakeSlack:
         "views.open": 100,
         "views.publish": 100,
     }
+    # Per channel: chat.postMessage is "about one message per second per channel, short bursts
+    # allowed" (calls, seconds).
+    CHANNEL_LIMITS: ClassVar[dict[str, tuple[int, float]]] = {"chat.postMessage": (10, 10.0)}
 
     def __init__(
         self,
@@ -292,6 +293,7 @@ class FakeSlack:
         self.latency = latency  # seconds added before every Web API answer
         self.rate_limits: dict[str, int] = dict(rate_limits or {})  # method -> calls per window per team
         self.rate_window = 60.0  # seconds; shorten it to test recovery from a 429 quickly
+        self.channel_rate_limits: dict[str, tuple[int, float]] = {}  # method -> (calls, seconds) per channel
         self.stream_lifetime = 300.0  # seconds after chat.startStream that Slack ends a stream
         self.stream_mode: Literal["ok", "unsupported"] = "ok"
         self.file_mode: Literal["ok", "login_page"] = "ok"
@@ -1203,7 +1205,7 @@ class FakeSlack:
                 if isinstance(fault, int):
                     return fault, {"ok": False, "error": "fatal_error"}, {}
                 raise _SlackError(fault)
-            retry_after = self._throttle(team, method, now)
+            retry_after = self._throttle(team, method, now, str(params.get("channel") or ""))
             if retry_after is not None:
                 self.rate_limited += 1
                 self.rate_limited_by_method[method] += 1
@@ -1227,18 +1229,30 @@ class FakeSlack:
             raise _SlackError("not_allowed_token_type" if token == self.app_token else "invalid_auth")
         return team
 
-    def _throttle(self, team: str, method: str, now: float) -> int | None:
-        """Seconds to wait when the call is over its limit (a sliding window per team and method)."""
+    def _throttle(self, team: str, method: str, now: float, channel: str) -> int | None:
+        """Seconds to wait when the call is over a limit: sliding windows per team and method, and
+        per channel for the methods Slack limits per channel. A refused call doesn't count."""
+        windows: list[tuple[deque[float], int, float]] = []
         limit = self.rate_limits.get(method)
-        if limit is None:
-            return None
-        window = self._windows.setdefault((team, method), deque())
-        while window and window[0] <= now - self.rate_window:
-            window.popleft()
-        if len(window) >= limit:
-            return max(1, math.ceil(window[0] + self.rate_window - now))
-        window.append(now)
+        if limit is not None:
+            windows.append((self._windows.setdefault((team, method), deque()), limit, self.rate_window))
+        per_channel = self.channel_rate_limits.get(method)
+        if per_channel is not None:
+            calls, seconds = per_channel
+            windows.append((self._windows.setdefault((team, f"{method}#{channel}"), deque()), calls, seconds))
+        for window, calls, seconds in windows:
+            while window and window[0] <= now - seconds:
+                window.popleft()
+            if len(window) >= calls:
+                return max(1, math.ceil(window[0] + seconds - now))
+        for window, _, _ in windows:
+            window.append(now)
         return None
+
+    def enforce_published_limits(self) -> None:
+        """Slack's published limits from now on: the tiers per workspace, and per channel."""
+        self.rate_limits = dict(self.TIER_LIMITS)
+        self.channel_rate_limits = dict(self.CHANNEL_LIMITS)
 
     async def _on_file(self, request: web.Request) -> web.Response:
         file_id = request.match_info["key"].rpartition("-")[2]

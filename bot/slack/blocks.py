@@ -59,7 +59,7 @@ def feedback_actions(reply_ts: str) -> Block:
     the ledger row keeps) so a press finds its row wherever the answer was split."""
     return {
         "type": "context_actions",
-        "block_id": f"feedback_{reply_ts}",
+        "block_id": f"feedback_{reply_ts}" if reply_ts else "feedback",
         "elements": [
             {
                 "type": "feedback_buttons",
@@ -79,9 +79,11 @@ def feedback_actions(reply_ts: str) -> Block:
     }
 
 
-def feedback_vote(value: str) -> tuple[int, str] | None:
-    """(+1 or -1, the answer's ts) from a feedback button's value; None for anything else."""
+def feedback_vote(value: str, message_ts: str) -> tuple[int, str] | None:
+    """(+1 or -1, the answer's ts) from a feedback button's value; None for anything else. A value
+    without a ts is on the answer's only message, `message_ts` (posted with its buttons in one call,
+    before its ts was known)."""
     rating, _, reply_ts = value.partition(" ")
-    if rating not in ("+1", "-1") or not reply_ts:
+    if rating not in ("+1", "-1") or not (reply_ts or message_ts):
         return None
-    return int(rating), reply_ts
+    return int(rating), reply_ts or message_ts

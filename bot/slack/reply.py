@@ -7,8 +7,15 @@ streaming (`chat.startStream` / `appendStream` / `stopStream`) or by editing a p
 message (`chat.postMessage` / `chat.update`); in `auto` mode a workspace that refuses
 streaming is remembered and gets edits from then on, and a stream Slack has closed under a
 long answer carries on as edits of the same message, without losing or repeating text.
-Every write waits for the workspace's rate budget. An answer longer than one Slack message
+Every write waits for its turn in the rate budget. An answer longer than one Slack message
 continues in further messages in the thread.
+
+Which way a reply is written is decided when its first text is ready, from what this minute
+still holds: a stream when stream starts and stops are free, else edits when `chat.update` is
+(each running reply keeps the call its final text needs), else the reply is posted whole with
+`chat.postMessage` as soon as Claude finishes. Streams and edits are limited per workspace,
+`chat.postMessage` per channel, so a burst uses all three and no answer waits a minute for a
+workspace's window.
 """
 
 from __future__ import annotations
@@ -18,20 +25,22 @@ import contextlib
 import logging
 import time
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
-from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import StreamMode
 from bot.conversation import NOTICE_EVENT_TYPE
 from bot.slack.blocks import answer_blocks, feedback_actions, stop_actions
-from bot.slack.ratebudget import Budgets
+from bot.slack.client import BudgetedWebClient
+from bot.slack.rate_limits import Grant, Scope
 from bot.textsplit import cut_once
 
 log = logging.getLogger(__name__)
 
 THINKING_STATUS = "is thinking…"
+WRITING_STATUS = "is writing…"
 CONTROL_GRACE_SECONDS = 2.0
 FLUSH_CHARS = 600
 """Pending text that triggers an early flush: big pastes show up without waiting the interval."""
@@ -55,13 +64,20 @@ class NativeSupport:
             self._refused.add(workspace)
 
 
+class Way(Enum):
+    """How one reply reaches Slack."""
+
+    STREAM = "stream"
+    EDITS = "edits"
+    WHOLE = "whole"
+    """Posted once, complete, when Claude finishes: this minute's streams and edits are spoken for."""
+
+
 @dataclass(frozen=True)
 class ReplyTarget:
-    client: AsyncWebClient
+    client: BudgetedWebClient
     channel: str
     thread_ts: str
-    workspace: str
-    """Budget key of the workspace (see `ratebudget.workspace_key`)."""
     recipient_team_id: str | None = None
     recipient_user_id: str | None = None
 
@@ -86,7 +102,6 @@ class WriterOptions:
 @dataclass
 class SlackReply:
     target: ReplyTarget
-    budgets: Budgets
     native: NativeSupport
     options: WriterOptions
     parts: list[str] = field(default_factory=list)
@@ -102,10 +117,10 @@ class SlackReply:
         self._flushed_len = 0
         self._control_ts: str | None = None
         self._control: asyncio.Task[None] | None = None
-        self._permit: str | None = None
+        self._permit: Grant | None = None
         self._final_method = ""
-        self._streams = self._streams_have_room()
-        self._reserve_final("chat.stopStream" if self._native_now() else "chat.update")
+        self._way: Way | None = None
+        self._control_delete_reserved = False
 
     @property
     def text(self) -> str:
@@ -123,14 +138,9 @@ class SlackReply:
             )
         except SlackApiError as exc:
             log.info("setStatus unavailable (%s); posting a placeholder", exc.response.get("error"))
-            response = await self._call(
-                "chat.postMessage",
-                urgent=True,
-                channel=self.target.channel,
-                thread_ts=self.target.thread_ts,
-                text="Thinking…",
-                blocks=answer_blocks("_Thinking…_", stop_value=self.options.stop_value),
-            )
+            self._way = Way.EDITS
+            self._reserve_final("chat.update")
+            response = await self._post("_Thinking…_", urgent=True, stop_value=self.options.stop_value)
             self.messages.append(_Message(ts=str(response["ts"])))
 
     def append(self, delta: str) -> None:
@@ -164,12 +174,16 @@ class SlackReply:
             self._dirty.clear()
             final = self._finishing.is_set()
             started = time.monotonic()
+            if not final and self._way is Way.WHOLE:
+                continue
             if not final and not await self._progress_permit():
                 continue
             text = self.text
             self._flushed_len = len(text)
             await self._render(text, final=final)
-            self._permit = None
+            if self._permit is not None:  # nothing needed writing after all
+                self._permit.answered()
+                self._permit = None
             if final and len(self.text) == self._flushed_len:
                 return
             await self._pause(started)
@@ -183,12 +197,13 @@ class SlackReply:
         if current is None or current.ts is None:
             return True
         method = "chat.appendStream" if current.streaming else "chat.update"
-        acquiring = asyncio.create_task(self.budgets.acquire(self.target.workspace, method, urgent=False))
+        rate_limits = self.target.client.rate_limits
+        acquiring = asyncio.create_task(rate_limits.acquire(self._scope(method), urgent=False))
         finishing = asyncio.create_task(self._finishing.wait())
         await asyncio.wait({acquiring, finishing}, return_when=asyncio.FIRST_COMPLETED)
         finishing.cancel()
         if acquiring.done() and not acquiring.cancelled():
-            self._permit = method
+            self._permit = acquiring.result()
             return True
         acquiring.cancel()
         await asyncio.wait({acquiring})
@@ -228,7 +243,9 @@ class SlackReply:
         first = len(self.messages) == 1 and not message.ts
         try:
             if message.ts is None:
-                await self._open(message, content, urgent=first or closing)
+                await self._open(message, content, urgent=first or closing, closing=closing, last=last)
+                if message.ts is None or (closing and not message.streaming):
+                    return
             if message.streaming:
                 await self._stream(message, content, closing=closing, last=last)
             elif content != message.shown or closing:
@@ -241,21 +258,22 @@ class SlackReply:
     async def _deliver_anew(self, message: _Message, content: str) -> None:
         """The final text always lands: when its message can't be edited, it comes as a new one."""
         try:
-            response = await self._call(
-                "chat.postMessage",
-                urgent=True,
-                channel=self.target.channel,
-                thread_ts=self.target.thread_ts,
-                text=content,
-                blocks=answer_blocks(content, stop_value=None),
-            )
+            response = await self._post(content, urgent=True, stop_value=None)
         except SlackApiError as exc:
             log.error("the final text could not be delivered: %s", exc.response.get("error"))
             return
         message.ts, message.shown, message.streaming = str(response["ts"]), content, False
 
-    async def _open(self, message: _Message, content: str, *, urgent: bool) -> None:
-        if self._native_now():
+    async def _open(
+        self, message: _Message, content: str, *, urgent: bool, closing: bool = False, last: bool = False
+    ) -> None:
+        """A new message for `content`: the reply's first decides how the whole reply is written.
+        A reply written whole gets its messages only once Claude has finished."""
+        if self._way is None:
+            self._way = self._choose_way(closing=closing)
+        if self._way is Way.WHOLE and not closing:
+            return
+        if self._way is Way.STREAM and self.native.use_native(self._workspace):
             try:
                 response = await self._call(
                     "chat.startStream",
@@ -268,23 +286,50 @@ class SlackReply:
                 )
             except SlackApiError as exc:
                 log.info("chat.startStream refused (%s); editing instead", exc.response.get("error"))
-                self.native.refused(self.target.workspace)
+                self.native.refused(self._workspace)
+                self._way = Way.EDITS
                 self._reserve_final("chat.update")
             else:
                 message.ts, message.shown, message.streaming = str(response["ts"]), content, True
-                if self.options.stop_value is not None and self._control is None:
+                if self.options.stop_value is not None and self._control is None and self._control_has_room():
                     # In the background: the stream must not wait for the button's budget.
                     self._control = asyncio.create_task(self._post_control(self.options.stop_value))
                 return
-        response = await self._call(
+        stop = None if closing or self._way is Way.WHOLE else self.options.stop_value
+        response = await self._post(
+            content, urgent=urgent, stop_value=stop, feedback_ts=self._feedback_ts(last)
+        )
+        message.ts, message.shown = str(response["ts"]), content
+
+    async def _post(
+        self, content: str, *, urgent: bool, stop_value: str | None, feedback_ts: str | None = None
+    ) -> Any:
+        return await self._call(
             "chat.postMessage",
             urgent=urgent,
             channel=self.target.channel,
             thread_ts=self.target.thread_ts,
             text=content,
-            blocks=answer_blocks(content, stop_value=self.options.stop_value),
+            blocks=answer_blocks(content, stop_value=stop_value, feedback_ts=feedback_ts),
         )
-        message.ts, message.shown = str(response["ts"]), content
+
+    def _choose_way(self, *, closing: bool) -> Way:
+        mode = self.native.mode
+        if mode is StreamMode.NATIVE or (
+            mode is StreamMode.AUTO
+            and self.native.use_native(self._workspace)
+            and self._headroom("chat.startStream") > 0
+            and self._headroom("chat.stopStream") > 0
+            and not closing
+        ):
+            self._reserve_final("chat.stopStream")
+            return Way.STREAM
+        if closing or (self._headroom("chat.update") > 0 and self._headroom("chat.postMessage") > 0):
+            self._reserve_final("chat.update")
+            return Way.EDITS
+        self._reserve_final("chat.postMessage")
+        self._status_in_background(WRITING_STATUS)
+        return Way.WHOLE
 
     async def _stream(self, message: _Message, content: str, *, closing: bool, last: bool = False) -> None:
         more = content[len(message.shown) :]
@@ -297,7 +342,7 @@ class SlackReply:
                     channel=self.target.channel,
                     ts=message.ts,
                     markdown_text=more or None,
-                    blocks=[feedback_actions(feedback_ts)] if feedback_ts else None,
+                    blocks=[feedback_actions(feedback_ts)] if feedback_ts is not None else None,
                 )
                 message.streaming = False
             elif more:
@@ -328,11 +373,18 @@ class SlackReply:
         message.shown = content
 
     def _feedback_ts(self, last: bool) -> str | None:
-        """On the answer's last write: the ts of its first message, which the feedback buttons name."""
-        return self.messages[0].ts if last and self.options.feedback else None
+        """On the answer's last write: the ts of its first message, which the feedback buttons name
+        ("" while that message is the one being posted: a press then names the message it is on)."""
+        return (self.messages[0].ts or "") if last and self.options.feedback else None
+
+    def _control_has_room(self) -> bool:
+        """The Stop button's own message costs a post and, later, a delete: only when both are free."""
+        return self._headroom("chat.postMessage") > 1 and self._headroom("chat.delete") > 0
 
     async def _post_control(self, stop_value: str) -> None:
         """A streaming message can't carry buttons, so the Stop button gets a small message of its own."""
+        self._reserve("chat.delete", +1)
+        self._control_delete_reserved = True
         try:
             response = await self._call(
                 "chat.postMessage",
@@ -356,12 +408,15 @@ class SlackReply:
             for task in pending:
                 task.cancel()
                 await asyncio.wait({task})
-        if self._control_ts is None:
-            return
         try:
-            await self._call("chat.delete", urgent=True, channel=self.target.channel, ts=self._control_ts)
+            if self._control_ts is not None:
+                await self._call("chat.delete", urgent=True, channel=self.target.channel, ts=self._control_ts)
         except SlackApiError as exc:
             log.warning("could not remove the Stop button: %s", exc.response.get("error"))
+        finally:
+            if self._control_delete_reserved:
+                self._reserve("chat.delete", -1)
+                self._control_delete_reserved = False
 
     async def _remove_empty_placeholder(self) -> None:
         """A "Thinking…" placeholder that never got text would otherwise stay forever."""
@@ -373,33 +428,57 @@ class SlackReply:
             self.messages.pop()
 
     def _reserve_final(self, method: str) -> None:
-        """Keep one call of the method that will carry the final text free of progress edits."""
+        """Keep one call of the method that will carry the final text free of progress calls."""
         if self._final_method:
-            self.budgets.reserve(self.target.workspace, self._final_method, -1)
+            self._reserve(self._final_method, -1)
         if method:
-            self.budgets.reserve(self.target.workspace, method, +1)
+            self._reserve(method, +1)
         self._final_method = method
 
-    def _native_now(self) -> bool:
-        return self._streams and self.native.use_native(self.target.workspace)
+    @property
+    def _workspace(self) -> str:
+        return self.target.client.workspace
 
-    def _streams_have_room(self) -> bool:
-        """In `auto` mode, a reply starting when this minute's streams are all spoken for (each
-        running stream holds its `stopStream`) is written by edits instead: the two ways have
-        separate Slack limits, so a burst of replies uses both rather than queueing for one."""
-        if self.native.mode is not StreamMode.AUTO:
-            return True
-        workspace = self.target.workspace
-        return (
-            self.budgets.headroom(workspace, "chat.stopStream") > 0
-            or self.budgets.headroom(workspace, "chat.update") <= 0
-        )
+    def _scope(self, method: str) -> Scope | None:
+        return self.target.client.rate_limits.scope(method, self._workspace, {"channel": self.target.channel})
+
+    def _headroom(self, method: str) -> float:
+        return self.target.client.rate_limits.headroom(self._scope(method))
+
+    def _reserve(self, method: str, delta: int) -> None:
+        self.target.client.rate_limits.reserve(self._scope(method), delta)
+
+    def _status_in_background(self, status: str) -> None:
+        async def set_status() -> None:
+            with contextlib.suppress(SlackApiError):
+                await self._call(
+                    "assistant.threads.setStatus",
+                    urgent=True,
+                    channel_id=self.target.channel,
+                    thread_ts=self.target.thread_ts,
+                    status=status,
+                )
+
+        task = asyncio.create_task(set_status())
+        _BACKGROUND.add(task)
+        task.add_done_callback(_BACKGROUND.discard)
 
     async def _call(self, method: str, *, urgent: bool, **params: Any) -> Any:
-        if not urgent and self._permit == method:
-            self._permit = None
-        else:
-            await self.budgets.acquire(self.target.workspace, method, urgent=urgent)
+        """Urgent calls wait their turn in the client; progress calls wait here, as progress (or
+        already did, in `_progress_permit`), and go through prepaid."""
         self.writes += 1
+        client = self.target.client
         arguments = {key: value for key, value in params.items() if value is not None}
-        return await self.target.client.api_call(method, json=arguments)
+        if urgent:
+            return await client.api_call(method, json=arguments)
+        scope = self._scope(method)
+        grant, self._permit = self._permit, None
+        if grant is None or grant.scope != scope:
+            if grant is not None:
+                grant.answered()
+            grant = await client.rate_limits.acquire(scope, urgent=False)
+        with client.rate_limits.prepaid(grant):
+            return await client.api_call(method, json=arguments)
+
+
+_BACKGROUND: set[asyncio.Task[None]] = set()

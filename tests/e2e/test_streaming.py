@@ -78,7 +78,7 @@ async def test_stop_button_keeps_text_notes_it_and_records_tokens(make_harness, 
 async def test_burst_of_30_replies_in_one_workspace_gets_no_429(
     make_harness, slack: FakeSlack, mode: str
 ) -> None:
-    slack.rate_limits = dict(FakeSlack.TIER_LIMITS)
+    slack.enforce_published_limits()
     harness = await make_harness(slack_stream_mode=mode, slack_update_interval=0.2)
     harness.claude.tokens_per_second = 100
     answers = [f"Answer {i}: " + "words and more words " * 20 for i in range(30)]

@@ -132,8 +132,12 @@ async def test_finished_answer_carries_feedback_and_a_press_is_recorded(make_har
     assert row.reply_ts == first["ts"]
     assert feedback_values(last) == [f"+1 {first['ts']}", f"-1 {first['ts']}"]
     assert all(not feedback_values(m) for m in replies[:-1]), "only the end of the answer asks"
-    final = harness.slack.calls_to("chat.stopStream" if mode == "native" else "chat.update")[-1]
-    assert final.params["ts"] == last["ts"]
+    closing = "chat.stopStream" if mode == "native" else "chat.update"
+    final = harness.slack.calls_to(closing, "chat.postMessage")[-1]
+    if final.method == "chat.postMessage":
+        assert harness.slack.param(final, "text") == last["text"], "the last part was posted finished"
+    else:
+        assert final.params["ts"] == last["ts"]
     sent = harness.slack.param(final, "blocks")
     assert any(block["type"] == "context_actions" for block in sent), "the buttons ride on the final write"
 

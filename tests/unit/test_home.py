@@ -129,9 +129,10 @@ def test_feedback_value_round_trip() -> None:
     block = feedback_actions("1700000001.000001")
     element = block["elements"][0]
     assert block["type"] == "context_actions" and element["type"] == "feedback_buttons"
-    assert feedback_vote(element["positive_button"]["value"]) == (1, "1700000001.000001")
-    assert feedback_vote(element["negative_button"]["value"]) == (-1, "1700000001.000001")
-    assert feedback_vote("0 1.2") is None and feedback_vote("+1") is None
+    assert feedback_vote(element["positive_button"]["value"], "9.9") == (1, "1700000001.000001")
+    assert feedback_vote(element["negative_button"]["value"], "9.9") == (-1, "1700000001.000001")
+    assert feedback_vote("0 1.2", "9.9") is None and feedback_vote("+1", "") is None
+    assert feedback_vote("+1", "1700000002.000002") == (1, "1700000002.000002"), "on the only message"
 
 
 def thread(*messages: dict) -> list[dict]:

@@ -13,13 +13,13 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.errors import SlackApiError
-from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.feedback import acknowledgement
 from bot.intake import answer, identity
 from bot.routing import Thread
 from bot.services import Services
 from bot.slack.blocks import CONTINUE_ACTION, FEEDBACK_ACTION, RETRY_ACTION, STOP_ACTION, feedback_vote
+from bot.slack.client import BudgetedWebClient
 from bot.store import feedback, threads
 from bot.turn import CONTINUE_TEXT, TurnRequest
 
@@ -40,7 +40,7 @@ def register(app: AsyncApp, services: Services) -> None:
         body: dict[str, Any],
         action: dict[str, Any],
         context: AsyncBoltContext,
-        client: AsyncWebClient,
+        client: BudgetedWebClient,
     ) -> None:
         await ack()
         target = json.loads(action.get("value") or "{}")
@@ -66,8 +66,9 @@ def register(app: AsyncApp, services: Services) -> None:
         respond: AsyncRespond,
     ) -> None:
         await ack()
-        vote = feedback_vote(str(action.get("value") or ""))
-        channel_id = (body.get("container") or {}).get("channel_id")
+        container = body.get("container") or {}
+        vote = feedback_vote(str(action.get("value") or ""), str(container.get("message_ts") or ""))
+        channel_id = container.get("channel_id")
         user_id = (body.get("user") or {}).get("id")
         if vote is None or not channel_id or not user_id:
             return

@@ -8,15 +8,15 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.async_context import AsyncBoltContext
-from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.intake import take_message
 from bot.services import Services
+from bot.slack.client import BudgetedWebClient
 
 
 def register(app: AsyncApp, services: Services) -> None:
     async def on_message(
-        event: dict[str, Any], body: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient
+        event: dict[str, Any], body: dict[str, Any], context: AsyncBoltContext, client: BudgetedWebClient
     ) -> None:
         await take_message(services, event, context, client, event_id=body.get("event_id"))
 

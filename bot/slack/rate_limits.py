@@ -1,0 +1,169 @@
+"""The process's budget for Slack's rate limits: one scheduler per method and scope, shared by
+every Web API call the bot makes (`bot.slack.client.BudgetedWebClient` asks it before each call).
+
+Scopes follow Slack: tiered methods are counted per workspace (the app's calls in that workspace,
+whatever token or replica made them), `chat.postMessage` per channel. Workspaces are keyed by
+their ids, never by token, so a rotated token keeps its workspace's budget.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any
+
+from bot.slack.rate_window import Limit, WindowScheduler
+
+log = logging.getLogger(__name__)
+
+IDLE_SWEEP_AT = 2_000
+"""Schedulers kept before idle ones are forgotten (one per busy channel adds up)."""
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What Slack counts one call against."""
+
+    method: str
+    workspace: str
+    channel: str | None = None
+
+
+@dataclass(frozen=True)
+class Grant:
+    """One call's turn. `answered()` once Slack has answered it (see `rate_window`)."""
+
+    scope: Scope
+    budget: RateBudget
+    ticket: asyncio.Future[None]
+
+    def answered(self) -> None:
+        self.budget.scheduler.answered(self.ticket, self.budget.clock())
+
+
+_PREPAID: ContextVar[Grant | None] = ContextVar("slack_call_prepaid", default=None)
+
+
+class RateBudget:
+    """One scheduler driven by the event loop: `await acquire()` before each call."""
+
+    def __init__(self, limit: Limit, clock: Callable[[], float]) -> None:
+        self.scheduler: WindowScheduler[asyncio.Future[None]] = WindowScheduler(limit.calls, limit.window)
+        self.clock = clock
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    async def acquire(self, *, urgent: bool) -> asyncio.Future[None]:
+        """The granted ticket, to be `answered` once the call is."""
+        ticket: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.scheduler.request(ticket, urgent=urgent)
+        self._kick()
+        try:
+            await ticket
+        except asyncio.CancelledError:
+            self.scheduler.cancel(ticket)
+            raise
+        return ticket
+
+    def penalize(self, retry_after: float) -> None:
+        self.scheduler.penalize(self.clock(), retry_after)
+        self._kick()
+
+    def _kick(self) -> None:
+        self._wake.set()
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._grant_loop())
+
+    async def _grant_loop(self) -> None:
+        while True:
+            self._wake.clear()
+            now = self.clock()
+            granted, wait = self.scheduler.poll(now)
+            for ticket in granted:
+                if ticket.done():  # its caller gave up: the call won't be made
+                    self.scheduler.answered(ticket, now)
+                else:
+                    ticket.set_result(None)
+            if wait is None:
+                return
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), wait)
+
+
+class SlackRateLimits:
+    """Every (method, workspace[, channel]) budget; methods without a limit are free."""
+
+    def __init__(self, limits: Mapping[str, Limit], clock: Callable[[], float] = time.monotonic) -> None:
+        self._limits = dict(limits)
+        self._clock = clock
+        self._budgets: dict[Scope, RateBudget] = {}
+
+    def scope(self, method: str, workspace: str, params: Mapping[str, Any] | None = None) -> Scope | None:
+        """The scope a call counts against, or None when the method has no limit here."""
+        limit = self._limits.get(method)
+        if limit is None:
+            return None
+        channel = str((params or {}).get("channel") or "") if limit.per_channel else None
+        return Scope(method, workspace, channel)
+
+    def _budget(self, scope: Scope) -> RateBudget:
+        budget = self._budgets.get(scope)
+        if budget is None:
+            if len(self._budgets) >= IDLE_SWEEP_AT:
+                self._forget_idle()
+            budget = self._budgets[scope] = RateBudget(self._limits[scope.method], self._clock)
+        return budget
+
+    def _forget_idle(self) -> None:
+        now = self._clock()
+        for scope in [s for s, b in self._budgets.items() if b.scheduler.idle(now)]:
+            del self._budgets[scope]
+
+    async def acquire(self, scope: Scope | None, *, urgent: bool) -> Grant | None:
+        """Wait for a call's turn; None when its method has no limit."""
+        if scope is None:
+            return None
+        budget = self._budget(scope)
+        return Grant(scope, budget, await budget.acquire(urgent=urgent))
+
+    def headroom(self, scope: Scope | None) -> float:
+        """Calls still free in this scope's window for a caller starting now."""
+        if scope is None:
+            return float("inf")
+        return float(self._budget(scope).scheduler.headroom(self._clock()))
+
+    def reserve(self, scope: Scope | None, delta: int) -> None:
+        """Keep (or, with a negative delta, release) calls that progress must leave free."""
+        if scope is not None:
+            scheduler = self._budget(scope).scheduler
+            scheduler.reserve = max(0, scheduler.reserve + delta)
+
+    def penalize(self, scope: Scope | None, retry_after: float) -> None:
+        if scope is not None:
+            log.warning("Slack rate-limited %s; pausing it for %.1fs", scope.method, retry_after)
+            self._budget(scope).penalize(retry_after)
+
+    @contextlib.contextmanager
+    def prepaid(self, grant: Grant | None) -> Iterator[None]:
+        """The next call in the grant's scope from the current task uses this grant (a progress call
+        that waited for its turn before choosing what to send)."""
+        token = _PREPAID.set(grant)
+        try:
+            yield
+        finally:
+            _PREPAID.reset(token)
+
+    async def before_call(self, scope: Scope | None) -> Grant | None:
+        """The call's turn: the prepaid grant, or one waited for now as urgent."""
+        if scope is None:
+            return None
+        prepaid = _PREPAID.get()
+        if prepaid is not None and prepaid.scope == scope:
+            _PREPAID.set(None)
+            return prepaid
+        return await self.acquire(scope, urgent=True)
