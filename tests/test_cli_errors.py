@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import uuid
 from pathlib import Path
 
@@ -13,9 +12,8 @@ import pytest
 from sqlalchemy import make_url
 
 from tests.conftest import POSTGRES_URL
+from tests.sandbox.conftest import run_bot
 
-HANG_GUARD_SECONDS = 120
-"""Only so a broken command can't hang the suite; never what a test checks."""
 COMMANDS = {
     "serve": ("serve",),
     "db upgrade": ("db", "upgrade"),
@@ -65,15 +63,7 @@ def clean_env(**settings: str) -> dict[str, str]:
 
 def run(cwd: Path, command: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     (cwd / "chat.yaml").write_text('steps: ["@Claude hi"]\n')
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *COMMANDS[command]],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=HANG_GUARD_SECONDS,
-        check=False,
-    )
+    return run_bot(cwd, env, *COMMANDS[command])
 
 
 def assert_one_sentence(done: subprocess.CompletedProcess[str], names: str) -> None:
