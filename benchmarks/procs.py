@@ -24,7 +24,7 @@ import aiohttp
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 # Settings the bot reads; a developer's own values must not leak into a measured run.
 BOT_ENV_PREFIXES = ("SLACK_", "ANTHROPIC_", "CLAUDE_", "BOT_", "USER_NAME_CACHE")
-BOT_ENV_NAMES = ("DATABASE_URL", "HOST", "PORT", "LOG_LEVEL", "LOG_FORMAT")
+BOT_ENV_NAMES = ("DATABASE_URL", "HOST", "PORT", "METRICS_PORT", "LOG_LEVEL", "LOG_FORMAT")
 
 
 def cpu_seconds(pid: int) -> float:

@@ -142,6 +142,7 @@ async def workspace(
         "DATABASE_URL": f"sqlite+aiosqlite:///{db_path}",
         "HOST": "127.0.0.1",
         "PORT": str(free_port()),
+        "METRICS_PORT": "0",
         "SLACK_STREAM_MODE": mode,
         "LOG_LEVEL": "WARNING",
         **config.bot_env,

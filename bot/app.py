@@ -8,23 +8,22 @@ import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 import aiohttp
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
-from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStore
-from sqlalchemy.exc import SQLAlchemyError
 
 from bot.claude.client import make_claude_client
 from bot.config import ConfigError, Settings
 from bot.files import FileCache
+from bot.housekeeping import housekeeping_forever
 from bot.logs import protect_bolt_logger
 from bot.services import Services
 from bot.slack.client import BudgetedWebClient, budgeted, make_web_client
+from bot.slack.encrypted_installations import installation_store, seal_stored_tokens
 from bot.slack.identity import SingleWorkspace, TokenRefused
 from bot.slack.installations import installation_authorize
 from bot.slack.listeners import register
@@ -32,11 +31,10 @@ from bot.slack.rate_limits import SlackRateLimits
 from bot.slack.reply import NativeSupport
 from bot.slack.scopes import BOT_SCOPES
 from bot.slack.users import UserDirectory
-from bot.store import Database, threads
+from bot.store import Database
 
 log = logging.getLogger(__name__)
 
-CLAIM_RETENTION = timedelta(days=1)
 BOLT_ENVIRONMENT = ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET")
 
 
@@ -55,6 +53,8 @@ async def runtime(settings: Settings) -> AsyncIterator[Runtime]:
     claude = make_claude_client(settings)
     try:
         await db.upgrade()
+        if settings.oauth:
+            await seal_stored_tokens(settings, db)
         async with aiohttp.ClientSession() as session:
             token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
             rate_limits = SlackRateLimits(settings.rate_limits())
@@ -72,12 +72,12 @@ async def runtime(settings: Settings) -> AsyncIterator[Runtime]:
                 session,
                 FileCache(settings.file_cache_bytes),
             )
-            pruning = asyncio.create_task(prune_claims_forever(db))
+            housekeeping = asyncio.create_task(housekeeping_forever(db, settings))
             try:
                 yield Runtime(build_app(settings, client, services, workspace), services, client)
             finally:
-                pruning.cancel()
-                await asyncio.wait({pruning})
+                housekeeping.cancel()
+                await asyncio.wait({housekeeping})
     finally:
         await claude.close()
         await db.close()
@@ -91,19 +91,6 @@ async def _verify_token(workspace: SingleWorkspace) -> None:
             f"SLACK_BOT_TOKEN was refused by Slack ({refused.error}): it is wrong or was revoked; copy "
             "the Bot User OAuth Token (xoxb-…) again from your Slack app's OAuth & Permissions page."
         ) from None
-
-
-async def prune_claims_forever(db: Database) -> None:
-    """Event claims only need to outlive Slack's retries (minutes); keep a day, prune hourly."""
-    while True:
-        try:
-            removed = await threads.prune_claims(db, older_than=CLAIM_RETENTION)
-        except SQLAlchemyError:
-            log.exception("pruning event claims failed")
-        else:
-            if removed:
-                log.info("pruned %d old event claims", removed)
-        await asyncio.sleep(3600)
 
 
 def build_app(
@@ -182,7 +169,7 @@ def oauth_options(settings: Settings, client: BudgetedWebClient, db: Database) -
     that refreshes rotating tokens once across replicas."""
     client_id = str(settings.slack_client_id)
     secret = settings.slack_client_secret.get_secret_value() if settings.slack_client_secret else ""
-    store = AsyncSQLAlchemyInstallationStore(client_id=client_id, engine=db.engine)
+    store = installation_store(settings, db)
     return {
         "oauth_settings": AsyncOAuthSettings(
             client_id=client_id,

@@ -24,7 +24,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings()
         # The sandbox's page or script is what its user watches; its server logs only when asked to.
         quiet = args.command == "sandbox" and "log_level" not in settings.model_fields_set
-        configure("WARNING" if quiet else settings.log_level, settings.log_format)
+        configure("WARNING" if quiet else settings.log_level, settings.log_format, settings.library_log_level)
         if args.command in (None, "serve"):
             settings.check_for_serving()
             from bot.server import serve

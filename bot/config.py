@@ -15,6 +15,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, Settin
 
 from bot.files import FileLimits
 from bot.slack.rate_window import PER_CHANNEL, Limit, parse_limit, parse_limits
+from bot.store.token_cipher import KEY_HELP, parse_keys
 from bot.store.urls import engine_url
 
 DEFAULT_SYSTEM_PROMPT = (
@@ -57,6 +58,9 @@ allows about one a second with short bursts."""
 
 
 MIB = 1024 * 1024
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+MIN_USAGE_RETENTION_DAYS = 62
+"""The ledger must cover the current calendar month (budgets) and the last 30 days (usage views)."""
 
 
 class SuggestedPrompt(BaseModel):
@@ -78,7 +82,6 @@ DEFAULT_ASSISTANT_PROMPTS = (
 )
 
 
-LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 JSON_EXAMPLES = {
     "slack_rate_limits": '{"chat.update": 45}',
     "assistant_prompts": '[{"title": "Draft a message", "message": "Help me draft a note to "}]',
@@ -99,6 +102,10 @@ class Settings(BaseSettings):
     slack_client_id: str | None = None
     slack_client_secret: SecretStr | None = None
     slack_api_url: str = "https://slack.com/api/"
+    token_encryption_keys: SecretStr | None = None
+    """OAuth: Fernet keys, comma-separated, newest first, that encrypt stored Slack tokens."""
+    allow_plaintext_tokens: bool = False
+    """OAuth without `TOKEN_ENCRYPTION_KEYS`: store tokens in clear, knowingly."""
 
     anthropic_api_key: SecretStr | None = None
     anthropic_base_url: str | None = None
@@ -124,9 +131,25 @@ class Settings(BaseSettings):
     bot_system_prompt: str = DEFAULT_SYSTEM_PROMPT
 
     database_url: str = "sqlite+aiosqlite:///./bot.db"
+    usage_retention_days: int = Field(default=400, ge=0)
+    """Ledger rows (and their feedback) are deleted after this many days; 0 keeps them forever."""
+    thread_retention_days: int = Field(default=90, ge=0)
+    """A thread quiet this long is forgotten (a reply there then needs a new mention); 0: never."""
+    prompt_history_retention_days: int = Field(default=365, ge=0)
+    """`/claude prompt history` (old and new prompt texts) is kept this long; 0: forever."""
     host: str = "0.0.0.0"
+    install_rate_limit: int = Field(default=10, ge=1)
+    """OAuth: requests a minute one client may make to `/slack/install` and the redirect URL."""
+    client_ip_header: str | None = None
+    """The header a proxy in front of the bot puts the client's address in (Fly: `Fly-Client-IP`)."""
     port: int = Field(default=3000, ge=0, le=65535)
+    metrics_port: int = Field(default=9091, ge=0, le=65535)
+    """`/readyz` and `/metrics`, on `HOST` too: keep this port off the internet (Fly's proxy and a
+    `docker run -p` only publish what they are told to)."""
     log_level: str = "INFO"
+    library_log_level: str | None = None
+    """slack_sdk, Bolt, anthropic, HTTP and database libraries; INFO (or `LOG_LEVEL` when quieter)
+    unless set: at DEBUG they log message text and SQL parameters."""
     log_format: Literal["text", "json"] = "text"
 
     bot_answer_other_bots: bool = False
@@ -179,6 +202,32 @@ class Settings(BaseSettings):
                 raise ValueError(f"SLACK_RATE_LIMITS[{method!r}]: {exc}") from None
         return value
 
+    @field_validator("token_encryption_keys")
+    @classmethod
+    def _fernet_keys(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            parse_keys(value.get_secret_value())
+        return value
+
+    @field_validator("usage_retention_days")
+    @classmethod
+    def _ledger_covers_budgets(cls, value: int) -> int:
+        if 0 < value < MIN_USAGE_RETENTION_DAYS:
+            raise ValueError(
+                f"USAGE_RETENTION_DAYS must be 0 (keep forever) or at least {MIN_USAGE_RETENTION_DAYS}: "
+                "monthly budgets and the 30-day usage views read the ledger"
+            )
+        return value
+
+    @field_validator("log_level", "library_log_level")
+    @classmethod
+    def _level_name(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if value.upper() not in LOG_LEVELS:
+            raise ValueError(f"use one of {', '.join(LOG_LEVELS)}")
+        return value.upper()
+
     @field_validator("assistant_prompts", mode="before")
     @classmethod
     def _prompt_strings(cls, value: object) -> object:
@@ -192,14 +241,6 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return tuple(item.strip() for item in value.split(",") if item.strip())
         return value
-
-    @field_validator("log_level")
-    @classmethod
-    def _known_level(cls, value: str) -> str:
-        level = value.strip().upper()
-        if level not in LOG_LEVELS:
-            raise ValueError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {value!r}")
-        return level
 
     @field_validator("database_url")
     @classmethod
@@ -249,6 +290,21 @@ class Settings(BaseSettings):
     def socket_mode(self) -> bool:
         return self.slack_app_token is not None
 
+    @property
+    def token_keys(self) -> list[str]:
+        """`TOKEN_ENCRYPTION_KEYS`, newest first; empty when unset."""
+        keys = self.token_encryption_keys
+        return parse_keys(keys.get_secret_value()) if keys is not None else []
+
+    def check_token_storage(self) -> None:
+        """OAuth keeps every workspace's tokens in the database: encrypted, unless allowed in clear."""
+        if self.oauth and self.token_encryption_keys is None and not self.allow_plaintext_tokens:
+            raise ConfigError(
+                "TOKEN_ENCRYPTION_KEYS is not set: OAuth installs keep Slack tokens in the database, "
+                f"encrypted with this key ({KEY_HELP}), unless ALLOW_PLAINTEXT_TOKENS=true "
+                "stores them in clear."
+            )
+
     def check_for_serving(self) -> None:
         """Refuse to start without what `bot serve` needs, naming what to set."""
         if self.slack_bot_token is None and not self.oauth:
@@ -267,6 +323,7 @@ class Settings(BaseSettings):
                 "ANTHROPIC_API_KEY is not set: create a key in the Claude Console and put it in the "
                 "environment or .env."
             )
+        self.check_token_storage()
 
 
 def load_settings(**overrides: object) -> Settings:

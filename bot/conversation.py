@@ -6,7 +6,6 @@ else's are `user` turns prefixed with the speaker's name so Claude can tell peop
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -24,6 +23,9 @@ OMISSION_KEY = "omitted_marker"
 
 _MENTION = re.compile(r"<([@#!])([^|>]+)(?:\|([^>]*))?>")
 _LINK = re.compile(r"<((?:https?|mailto):[^|>]+)(?:\|([^>]*))?>")
+_ESCAPED_MARKUP = re.compile(r"&lt;(?:[@#!]|[a-z][a-z0-9+.-]*://|mailto:)[^\n]*?&gt;", re.IGNORECASE)
+_ENTITY = re.compile(r"&(amp|lt|gt);")
+_ENTITY_TEXT = {"amp": "&", "lt": "<", "gt": ">"}
 
 SlackMessage = Mapping[str, Any]
 ContentBlock = dict[str, Any]
@@ -85,7 +87,22 @@ def slack_to_plain(text: str, *, names: Mapping[str, str], bot_user_id: str) -> 
     text = _LINK.sub(link, text)
     text = _MENTION.sub(mention, text)
     text = re.sub(r"[ \t]{2,}", " ", text).strip()
-    return html.unescape(text)
+    return _unescape(text)
+
+
+def _unescape(text: str) -> str:
+    """Slack escapes `&`, `<` and `>` and nothing else, so those three are decoded, once. What
+    someone typed that reads as Slack's own syntax (`<!channel>`, `<@U…>`, `<https://…|…>`) stays
+    escaped: text anyone can write never turns into markup on its way through Claude."""
+    pieces, last = [], 0
+    for markup in _ESCAPED_MARKUP.finditer(text):
+        pieces += [_decode(text[last : markup.start()]), markup.group()]
+        last = markup.end()
+    return "".join(pieces) + _decode(text[last:])
+
+
+def _decode(text: str) -> str:
+    return _ENTITY.sub(lambda entity: _ENTITY_TEXT[entity.group(1)], text)
 
 
 def speaker_name(message: SlackMessage, names: Mapping[str, str]) -> str:

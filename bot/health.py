@@ -1,7 +1,10 @@
-"""`/healthz` (the process answers), `/readyz` (it can do its job), `/metrics` (Prometheus)."""
+"""`/healthz` (the process answers) for the load balancer on the public port; `/readyz` (it can do
+its job) and `/metrics` (Prometheus) on the internal one, since they name workspaces and spend a
+Slack call."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass, field
 
@@ -17,6 +20,9 @@ from bot.store import Database
 
 AUTH_CHECK_SECONDS = 60.0
 """`auth.test` is cached this long: a load balancer polling /readyz must not spend Slack's quota."""
+FAILED_AUTH_CHECK_SECONDS = 15.0
+"""A failure is cached too, shorter, so a revoked or mistyped token doesn't cost a call per poll
+and a network blip doesn't keep the bot unready for a minute."""
 
 
 @dataclass
@@ -25,7 +31,9 @@ class Readiness:
     client: AsyncWebClient | None
     """None in OAuth mode, where there is no single bot token to check."""
     socket: AsyncSocketModeHandler | None = None
-    _auth_ok_until: float = field(default=0.0, init=False)
+    _auth_ok: bool = field(default=False, init=False)
+    _auth_checked_until: float = field(default=0.0, init=False)
+    _auth_lock: asyncio.Lock = field(default_factory=asyncio.Lock, init=False)
 
     async def checks(self) -> dict[str, bool]:
         results = {"database": await self._database(), "slack_auth": await self._slack_auth()}
@@ -42,14 +50,20 @@ class Readiness:
         return True
 
     async def _slack_auth(self) -> bool:
-        if self.client is None or time.monotonic() < self._auth_ok_until:
+        """One `auth.test` at a time, its answer (good or bad) reused until it goes stale."""
+        if self.client is None:
             return True
-        try:
-            await self.client.auth_test()
-        except (SlackApiError, OSError):
-            return False
-        self._auth_ok_until = time.monotonic() + AUTH_CHECK_SECONDS
-        return True
+        async with self._auth_lock:
+            if time.monotonic() >= self._auth_checked_until:
+                try:
+                    await self.client.auth_test()
+                except (SlackApiError, OSError):
+                    self._auth_ok = False
+                else:
+                    self._auth_ok = True
+                fresh_for = AUTH_CHECK_SECONDS if self._auth_ok else FAILED_AUTH_CHECK_SECONDS
+                self._auth_checked_until = time.monotonic() + fresh_for
+            return self._auth_ok
 
 
 async def healthz(_request: web.Request) -> web.Response:
@@ -60,12 +74,20 @@ async def metrics(_request: web.Request) -> web.Response:
     return web.Response(body=generate_latest(), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
-def add_routes(app: web.Application, readiness: Readiness) -> None:
+def add_public_routes(app: web.Application) -> None:
+    app.router.add_get("/healthz", healthz)
+
+
+def internal_app(readiness: Readiness) -> web.Application:
+    """What only the operator's own network should reach (`METRICS_PORT`)."""
+
     async def readyz(_request: web.Request) -> web.Response:
         checks = await readiness.checks()
         ok = all(checks.values())
         return web.json_response({"ok": ok, "checks": checks}, status=200 if ok else 503)
 
-    app.router.add_get("/healthz", healthz)
+    app = web.Application()
+    add_public_routes(app)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics)
+    return app

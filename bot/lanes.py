@@ -7,6 +7,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
+from bot.ownership import Owner
+
 T = TypeVar("T")
 
 
@@ -41,6 +43,8 @@ class ThreadLanes(Generic[T]):
 class StopSignal:
     """Set by the Stop button ("stopped") or by shutdown ("interrupted")."""
 
+    owner: Owner
+    """The workspace whose answer this is: only a Stop click from it counts."""
     event: asyncio.Event = field(default_factory=asyncio.Event)
     reason: str = "stopped"
 

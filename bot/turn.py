@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import uuid
 from collections.abc import Callable
@@ -21,10 +20,11 @@ from bot.context_budget import Trimmed, estimate_tokens, fit_thread
 from bot.conversation import BotIdentity, build_messages, mentioned_user_ids
 from bot.files import allowed_origins, attachments_for_thread
 from bot.lanes import StopSignal
+from bot.ownership import Owner
 from bot.routing import Thread
 from bot.services import Services
 from bot.slack.assistant import pane_turn
-from bot.slack.blocks import CONTINUE_ACTION, RETRY_ACTION, button
+from bot.slack.blocks import CONTINUE_ACTION, RETRY_ACTION, AgainTarget, again_value, button
 from bot.slack.client import BudgetedWebClient
 from bot.slack.history import fetch_thread, with_trigger
 from bot.slack.notices import post_notice
@@ -104,7 +104,7 @@ async def _run_turn(
         await writer.finish()
         await _notice(client, thread, UNREADABLE_THREAD, "history")
         return
-    signal = services.stops[reply_id] = StopSignal()
+    signal = services.stops[reply_id] = StopSignal(Owner(thread.team_id, request.enterprise_id))
     try:
         result = await _stream_until_stopped(services, client, thread, prepared.params, writer, signal)
         if result.stop_reason == "model_context_window_exceeded" and not result.text.strip():
@@ -123,7 +123,7 @@ async def _run_turn(
     written = await writer.finish()
     if prepared.file_notes:
         await _notice(client, thread, _files_note(prepared.file_notes), "files")
-    await _close_with_notice(client, thread, result, prepared.omitted, signal.reason)
+    await _close_with_notice(client, thread, result, prepared.omitted, signal)
     await _account(services, request, prepared.params["model"], result, written[0] if written else None)
 
 
@@ -148,6 +148,7 @@ async def _prepare(
     files = await attachments_for_thread(
         [message for message in history if message.get("files") and not bot.wrote(message)],
         session=services.http,
+        team_id=thread.team_id,
         token=client.token or "",
         origins=allowed_origins(services.settings.slack_api_url),
         limits=services.settings.file_limits(),
@@ -236,13 +237,13 @@ async def _stream_until_stopped(
 
 
 async def _close_with_notice(
-    client: BudgetedWebClient, thread: Thread, result: StreamResult, omitted: int, stop_reason: str
+    client: BudgetedWebClient, thread: Thread, result: StreamResult, omitted: int, signal: StopSignal
 ) -> None:
-    value = json.dumps({"c": thread.channel_id, "t": thread.thread_ts})
+    value = again_value(AgainTarget(signal.owner, thread.channel_id, thread.thread_ts))
     actions: list[dict[str, Any]] = []
     if result.stopped:
         text, kind = (
-            (STOPPED_NOTE, "stopped") if stop_reason == "stopped" else (INTERRUPTED_NOTE, "interrupted")
+            (STOPPED_NOTE, "stopped") if signal.reason == "stopped" else (INTERRUPTED_NOTE, "interrupted")
         )
         if kind == "interrupted":
             actions.append(button("Retry", RETRY_ACTION, value))

@@ -165,6 +165,7 @@ def bot_settings(slack: FakeSlack, claude: FakeClaude, database_url: str, **over
         "database_url": database_url,
         "host": "127.0.0.1",
         "port": 0,
+        "metrics_port": 0,
         "slack_update_interval": 0.05,
         "claude_max_retries": 0,
         **overrides,

@@ -16,7 +16,17 @@ import aiohttp
 from bot.fakes.claude import FakeClaude
 from bot.fakes.slack import FakeSlack
 
-CONFIG_VARS = ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET", "DATABASE_URL")
+CONFIG_VARS = (
+    "SLACK_BOT_TOKEN",
+    "SLACK_APP_TOKEN",
+    "SLACK_CLIENT_ID",
+    "SLACK_CLIENT_SECRET",
+    "TOKEN_ENCRYPTION_KEYS",
+    "ALLOW_PLAINTEXT_TOKENS",
+    "DATABASE_URL",
+    "LOG_LEVEL",
+    "LIBRARY_LOG_LEVEL",
+)
 
 
 def free_port() -> int:
@@ -40,6 +50,7 @@ def bot_env(
         "DATABASE_URL": database_url,
         "HOST": "127.0.0.1",
         "PORT": str(port),
+        "METRICS_PORT": "0",
         "SLACK_UPDATE_INTERVAL": "0.05",
         **extra,
     }
@@ -59,9 +70,16 @@ async def wait_healthy(port: int, process: asyncio.subprocess.Process | None = N
 
 
 @contextlib.asynccontextmanager
-async def bot_process(env: dict[str, str], cwd: Path) -> AsyncIterator[asyncio.subprocess.Process]:
-    """A healthy `bot serve`, killed on the way out if the test didn't stop it."""
-    process = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", "serve", env=env, cwd=cwd)
+async def bot_process(
+    env: dict[str, str], cwd: Path, output: Path | None = None
+) -> AsyncIterator[asyncio.subprocess.Process]:
+    """A healthy `bot serve`, killed on the way out if the test didn't stop it; its stdout and
+    stderr go to `output` when given."""
+    with contextlib.ExitStack() as files:
+        log = files.enter_context(output.open("wb")) if output is not None else None
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "serve", env=env, cwd=cwd, stdout=log, stderr=log
+        )
     try:
         await wait_healthy(int(env["PORT"]), process)
         yield process

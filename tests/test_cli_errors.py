@@ -42,7 +42,7 @@ UNREACHABLE = {
 """Met when a command first connects, which each command does in its own way: tried with each."""
 MALFORMED = [
     ("usage", {"DATABASE_URL": "mysql://bot@db.example/bot"}, "DATABASE_URL uses mysql"),
-    ("serve", {"LOG_LEVEL": "LOUD"}, "LOG_LEVEL must be one of"),
+    ("serve", {"LOG_LEVEL": "LOUD"}, "LOG_LEVEL is not valid: use one of DEBUG"),
     ("sandbox", {"SLACK_RATE_LIMITS": "{chat.update: 45"}, "SLACK_RATE_LIMITS is not valid JSON"),
     ("db upgrade", {"ASSISTANT_PROMPTS": "[oops"}, "ASSISTANT_PROMPTS is not valid JSON"),
 ]

@@ -21,6 +21,7 @@ import socket
 import sys
 import time
 import tomllib
+import urllib.error
 import urllib.request
 from importlib import metadata
 from pathlib import Path
@@ -34,6 +35,8 @@ from bot.config import Settings
 ROOT = Path(__file__).resolve().parents[1]
 DOCKERFILE = ROOT / "Dockerfile"
 LOCK = ROOT / "requirements.lock"
+TEST_LOCK = ROOT / "requirements-test.lock"
+CI = ROOT / ".ci" / "run"
 DOCS = (ROOT / "docs" / "deploy.md", ROOT / "README.md")
 """The deployment section is written in docs/deploy.md and merged into the README."""
 BIN = Path(sys.executable).parent
@@ -117,15 +120,22 @@ def documented_block(heading: str) -> list[str]:
     return block.group(1).splitlines()
 
 
-def lock_pins() -> dict[str, str]:
-    pins = dict(re.findall(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s\\;]+)", LOCK.read_text(), re.M))
+def lock_pins(lock: Path = LOCK) -> dict[str, str]:
+    pins = dict(re.findall(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s\\;]+)", lock.read_text(), re.M))
     return {canonicalize_name(name): version for name, version in pins.items()}
 
 
-def lock_command() -> str:
-    header = re.search(r"^#\s+(uv pip compile .*|pip-compile .*)$", LOCK.read_text(), re.M)
-    assert header is not None, "requirements.lock must say how it was made"
+def lock_command(lock: Path = LOCK) -> str:
+    header = re.search(r"^#\s+(uv pip compile .*|pip-compile .*)$", lock.read_text(), re.M)
+    assert header is not None, f"{lock.name} must say how it was made"
     return header.group(1).strip()
+
+
+def assert_every_pin_hashed(lock: Path) -> None:
+    header, *pinned = re.split(r"\n(?=[A-Za-z0-9])", lock.read_text())
+    assert header.startswith("#") and pinned
+    for block in pinned:
+        assert "--hash=sha256:" in block, f"no hash for {block.split()[0]}: pip --require-hashes refuses it"
 
 
 def project() -> dict[str, Any]:
@@ -134,6 +144,13 @@ def project() -> dict[str, Any]:
 
 def fly() -> dict[str, Any]:
     return tomllib.loads((ROOT / "fly.toml").read_text())
+
+
+def status_of(url: str) -> int:
+    try:
+        return int(urllib.request.urlopen(url, timeout=2).status)
+    except urllib.error.HTTPError as error:
+        return error.code
 
 
 def free_port() -> int:
@@ -168,10 +185,35 @@ def test_the_image_installs_from_the_lock_as_the_docs_say() -> None:
 def test_the_lock_is_made_the_way_the_docs_say() -> None:
     assert lock_command() in deploy_doc()
     assert "--generate-hashes" in lock_command()
-    header, *pinned = re.split(r"\n(?=[A-Za-z0-9])", LOCK.read_text())
-    assert header.startswith("#") and pinned
-    for block in pinned:
-        assert "--hash=sha256:" in block, f"no hash for {block.split()[0]}: pip --require-hashes refuses it"
+    assert_every_pin_hashed(LOCK)
+
+
+def test_the_tests_run_the_versions_the_image_ships() -> None:
+    """CI and the README install the test lock, which must pin every runtime package exactly as
+    requirements.lock does (it is made with that lock as constraints), plus the test extra."""
+    command = lock_command(TEST_LOCK)
+    assert command in deploy_doc()
+    for part in ("--extra test", "--constraint requirements.lock", "--generate-hashes"):
+        assert part in command
+    python = re.search(r"--python-version \S+", command)
+    assert python is not None and python.group(0) in lock_command(), "both locks for the image's Python"
+    assert_every_pin_hashed(TEST_LOCK)
+    runtime, test = lock_pins(LOCK), lock_pins(TEST_LOCK)
+    drifted = {name: (pin, test.get(name)) for name, pin in runtime.items() if test.get(name) != pin}
+    assert not drifted, f"requirements-test.lock disagrees with requirements.lock: regenerate it {drifted}"
+    for line in project()["optional-dependencies"]["test"]:
+        requirement = Requirement(line)
+        name = canonicalize_name(requirement.name)
+        assert name in test and requirement.specifier.contains(test[name], prereleases=True), line
+
+    ci = pip_installs(CI.read_text().splitlines())
+    assert ci == [
+        ["--no-deps", "--require-hashes", "-r", "requirements.lock"],
+        ["--no-deps", "--require-hashes", "-r", "requirements-test.lock"],
+        ["--no-deps", "-e", "."],
+    ]
+    readme = [line for line in (ROOT / "README.md").read_text().splitlines() if "pytest" in line]
+    assert pip_installs(readme) == ci[1:], "the README's test command installs what CI installs"
 
 
 def test_every_runtime_dependency_is_pinned_within_its_range() -> None:
@@ -286,6 +328,9 @@ def test_the_image_and_fly_agree_on_port_health_and_command() -> None:
     )
     assert service["force_https"] is True
     assert [check["path"] for check in service["checks"]] == ["/healthz"]
+    metrics_port = int(config["env"].get("METRICS_PORT", Settings.model_fields["metrics_port"].default))
+    assert config["metrics"] == {"port": metrics_port, "path": "/metrics"}, "Fly scrapes the internal port"
+    assert metrics_port != service["internal_port"], "/metrics must not be on the public port"
     assert "/healthz" in " ".join(healthcheck_command())
     assert exec_form(final_stage("CMD")[0]) == ["bot", "serve"]
 
@@ -325,6 +370,7 @@ def container_env(tmp_path: Path, port: int) -> dict[str, str]:
         "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
         "HOST": "127.0.0.1",
         "PORT": str(port),
+        "METRICS_PORT": str(free_port()),
     }
 
 
@@ -367,6 +413,9 @@ async def test_the_container_command_starts_the_app(tmp_path: Path) -> None:
 
         code, out = await run(script(healthcheck_command()), env, tmp_path)
         assert code == 0, f"the image's HEALTHCHECK fails against a healthy bot: {out}"
+        for port_name, path, expected in (("PORT", "/metrics", 404), ("METRICS_PORT", "/metrics", 200)):
+            url = f"http://127.0.0.1:{env[port_name]}{path}"
+            assert await asyncio.to_thread(status_of, url) == expected, url
 
         process.send_signal(signal.SIGTERM)
         assert await asyncio.wait_for(process.wait(), 10) == 0, log.read_text()

@@ -18,6 +18,7 @@ from urllib.parse import urlparse
 import aiohttp
 import pytest
 import yaml
+from cryptography.fernet import Fernet
 from slack_bolt.async_app import AsyncApp
 
 from bot.app import runtime
@@ -172,6 +173,7 @@ def settings(tmp_path: Path, **overrides: Any) -> Settings:
         "database_url": f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
         "host": "127.0.0.1",
         "port": 0,
+        "metrics_port": 0,
         **overrides,
     }
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
@@ -325,7 +327,11 @@ async def test_http_manifest_matches_the_app_with_oauth(
     """Production is HTTP, installable through OAuth: the manifest covers that app's listeners."""
     manifest = load(HTTP)
     config = settings(
-        tmp_path, slack_bot_token=None, slack_client_id="1.2", slack_client_secret="oauth-secret"
+        tmp_path,
+        slack_bot_token=None,
+        slack_client_id="1.2",
+        slack_client_secret="oauth-secret",
+        token_encryption_keys=Fernet.generate_key().decode(),
     )
     request_urls = [
         manifest["settings"]["event_subscriptions"]["request_url"],

@@ -18,13 +18,14 @@ from alembic.operations import Operations
 from alembic.runtime.migration import MigrationContext
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
-from sqlalchemy import Connection, MetaData, inspect, make_url, text
+from sqlalchemy import Connection, MetaData, Text, inspect, make_url, text
 from sqlmodel import SQLModel
 
+from bot.slack.encrypted_installations import TOKEN_COLUMNS
 from bot.store import Database, ledger, migrations, prompts, threads
 from tests.conftest import fresh_database
 
-HEAD = "0003"
+HEAD = "0005"
 NEW_TABLES = {
     "slack_installations",
     "slack_bots",
@@ -107,6 +108,9 @@ def expected_metadata() -> MetaData:
     SQLAlchemyInstallationStore.build_installations_table(metadata, "slack_installations")
     SQLAlchemyInstallationStore.build_bots_table(metadata, "slack_bots")
     SQLAlchemyOAuthStateStore.build_oauth_states_table(metadata, "slack_oauth_states")
+    for table, columns in TOKEN_COLUMNS.items():  # widened for ciphertext (revision 0005)
+        for column in columns:
+            metadata.tables[table].c[column].type = Text()
     return metadata
 
 

@@ -743,8 +743,11 @@ class FakeSlack:
         thread_ts: str | None = None,
         block_id: str = "b",
         element_type: str = "button",
+        team: str | None = None,
     ) -> tuple[int, str]:
-        """POSTs a button click on a message (a signed `block_actions` payload); returns (status, body)."""
+        """POSTs a button click on a message (a signed `block_actions` payload); returns (status, body).
+        `team`: the clicker's workspace when it isn't this one, as in a Slack Connect channel."""
+        team_id = team or self.team_id
         stored = self._messages.get(channel, {}).get(message_ts)
         message = (
             self._render(channel, stored, metadata=True) if stored else {"type": "message", "ts": message_ts}
@@ -763,12 +766,12 @@ class FakeSlack:
         reply_to = {"channel": channel, "user": user, "message_ts": message_ts, "thread_ts": thread_ts}
         payload = {
             "type": "block_actions",
-            "user": {"id": user, "username": name, "name": name, "team_id": self.team_id},
+            "user": {"id": user, "username": name, "name": name, "team_id": team_id},
             "api_app_id": self.app_id,
             "token": self.verification_token,
             "container": container,
             "trigger_id": self._trigger(),
-            "team": {"id": self.team_id, "domain": self.team_domain},
+            "team": {"id": team_id, "domain": self.team_domain if team is None else team_id.lower()},
             "enterprise": None,
             "is_enterprise_install": False,
             "channel": {"id": channel, "name": self._channel_name(channel)},

@@ -1,8 +1,9 @@
 """Prepared files kept in memory, so a thread's screenshots are downloaded and converted once
 per process rather than once per turn.
 
-Keyed by the file's id, size and timestamp: Slack file ids are stable, and an edited snippet
-changes size or timestamp. Only outcomes that follow from the bytes are kept; a download
+Keyed by the workspace, and the file's id, size and timestamp: Slack file ids are stable, and an
+edited snippet changes size or timestamp; a file one workspace's token could read is never handed
+to another's turn. Only outcomes that follow from the bytes are kept; a download
 that failed this time is tried again next turn. Two turns asking for the same file at once
 share one download.
 """
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 
 from bot.files.model import MIB, Prepared, SlackFile
 
-CacheKey = tuple[str, int, int]
+CacheKey = tuple[str, str, int, int]
 DEFAULT_CACHE_BYTES = 200 * MIB
 
 
@@ -28,13 +29,13 @@ class CacheStats:
     bytes: int
 
 
-def cache_key(file: SlackFile) -> CacheKey | None:
+def cache_key(file: SlackFile, team_id: str) -> CacheKey | None:
     file_id = file.get("id")
     if not isinstance(file_id, str) or not file_id:
         return None
     size = file.get("size")
     stamp = file.get("timestamp") or file.get("created")
-    return file_id, size if isinstance(size, int) else -1, stamp if isinstance(stamp, int) else 0
+    return team_id, file_id, size if isinstance(size, int) else -1, stamp if isinstance(stamp, int) else 0
 
 
 class FileCache:

@@ -31,6 +31,7 @@ async def attachments_for_thread(
     messages: Sequence[Mapping[str, Any]],
     *,
     session: aiohttp.ClientSession,
+    team_id: str,
     token: str,
     origins: frozenset[Origin],
     limits: FileLimits,
@@ -59,7 +60,7 @@ async def attachments_for_thread(
         early = _not_downloadable(file)
         if early is not None:
             return early
-        key = cache_key(file)
+        key = cache_key(file, team_id)
         if key is None:
             return await fetch_and_prepare(file)
         return await cache.get_or_make(key, lambda: fetch_and_prepare(file))

@@ -33,6 +33,7 @@ async def sandbox(*, offline: bool, tokens_per_second: float) -> AsyncIterator[S
             **slack_settings(slack),
             "host": "127.0.0.1",
             "port": 0,
+            "metrics_port": 0,
             "shutdown_grace_seconds": SHUTDOWN_GRACE_SECONDS,
         }
         if offline:

@@ -26,6 +26,9 @@ COALESCE_SECONDS = 0.05
 INLINE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
 """Files the page may show in place; anything else (HTML, SVG…) downloads, so it can't run here."""
 
+LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
+"""The names a browser on this machine reaches the page by; any other `Host` is a rebinding."""
+
 WORKSPACE = web.AppKey("workspace", Workspace)
 SOCKETS = web.AppKey("sockets", set[web.WebSocketResponse])
 
@@ -64,9 +67,16 @@ def page_app(workspace: Workspace) -> web.Application:
 
 @web.middleware
 async def same_origin_only(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Another site open in the same browser must not read the workspace or post into it."""
+    """Another site open in the same browser must not read the workspace or post into it. After a
+    DNS rebinding such a site is served from this port under its own name and sets both `Host`
+    and `Origin`, so the name must be this machine's own, and the origin this very page."""
+    sockname = request.transport.get_extra_info("sockname") if request.transport else None
+    port = sockname[1] if sockname else None
+    host = request.headers.get("Host", "").lower()
+    if host not in {f"{name}:{port}" for name in LOOPBACK_NAMES}:
+        raise web.HTTPForbidden(text="this page is served to this machine only")
     origin = request.headers.get("Origin")
-    if origin is not None and origin != f"{request.scheme}://{request.host}":
+    if origin is not None and origin.lower() != f"http://{host}":
         raise web.HTTPForbidden(text="cross-origin requests are refused")
     return await handler(request)
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from typing import Any
+
+from bot.ownership import Owner
 
 STOP_ACTION = "stop_reply"
 RETRY_ACTION = "retry_turn"
@@ -87,3 +91,34 @@ def feedback_vote(value: str, message_ts: str) -> tuple[int, str] | None:
     if rating not in ("+1", "-1") or not (reply_ts or message_ts):
         return None
     return int(rating), reply_ts or message_ts
+
+
+@dataclass(frozen=True)
+class AgainTarget:
+    """The thread a Retry or Continue button answers again, and the workspace that owns it."""
+
+    owner: Owner
+    channel_id: str
+    thread_ts: str
+
+
+def again_value(target: AgainTarget) -> str:
+    owner = {
+        "w": target.owner.team_id,
+        **({"e": target.owner.enterprise_id} if target.owner.enterprise_id else {}),
+    }
+    return json.dumps({"c": target.channel_id, "t": target.thread_ts, **owner})
+
+
+def again_target(value: str) -> AgainTarget | None:
+    """The target a Retry or Continue button names; None for a value without its workspace (one
+    posted before buttons named it), which can't be checked and so does nothing."""
+    try:
+        fields = json.loads(value)
+    except ValueError:
+        return None
+    if not isinstance(fields, dict) or not all(isinstance(fields.get(key), str) for key in ("c", "t", "w")):
+        return None
+    enterprise = fields.get("e")
+    owner = Owner(fields["w"], enterprise if isinstance(enterprise, str) else None)
+    return AgainTarget(owner, fields["c"], fields["t"])

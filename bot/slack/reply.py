@@ -32,6 +32,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.config import StreamMode
 from bot.conversation import NOTICE_EVENT_TYPE
+from bot.safe_markdown import safe_markdown
 from bot.slack.blocks import answer_blocks, feedback_actions, stop_actions
 from bot.slack.client import BudgetedWebClient
 from bot.slack.rate_limits import Grant, Scope
@@ -221,6 +222,7 @@ class SlackReply:
                 await asyncio.wait_for(self._finishing.wait(), min(deadline, max(floor, now + 0.05)) - now)
 
     async def _render(self, text: str, *, final: bool) -> None:
+        text = safe_markdown(text, final=final)
         while True:
             current = self.messages[-1] if self.messages else None
             content = self._prefix + text[self._start :]

@@ -7,7 +7,7 @@ import contextlib
 import hashlib
 import sqlite3
 from collections import defaultdict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -86,12 +86,27 @@ class Database:
 
         The database decides, so two processes racing for the same key get one winner.
         """
-        dialect_insert = postgresql.insert if self.dialect == "postgresql" else sqlite.insert
-        statement = dialect_insert(table).values(**values).on_conflict_do_nothing()
+        statement = self._insert(table).values(**values).on_conflict_do_nothing()
         async with self.session() as session:
             result = await session.execute(statement)
             await session.commit()
             return bool(result.rowcount)
+
+    async def upsert(
+        self, table: type[SQLModel], keys: Sequence[str], refresh: Sequence[str], **values: Any
+    ) -> None:
+        """Insert a row, or when one with the same `keys` exists, set its `refresh` columns; one
+        statement, so racing processes can't both insert."""
+        insert = self._insert(table).values(**values)
+        statement = insert.on_conflict_do_update(
+            index_elements=list(keys), set_={name: insert.excluded[name] for name in refresh}
+        )
+        async with self.session() as session:
+            await session.execute(statement)
+            await session.commit()
+
+    def _insert(self, table: type[SQLModel]) -> Any:
+        return (postgresql.insert if self.dialect == "postgresql" else sqlite.insert)(table)
 
     @asynccontextmanager
     async def exclusive(self, name: str) -> AsyncIterator[None]:

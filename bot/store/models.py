@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import Index
+from sqlalchemy import Index, text
 from sqlmodel import Field, SQLModel
 
 
@@ -64,6 +64,10 @@ class BotThread(SQLModel, table=True):
     channel_id: str = Field(primary_key=True, max_length=32)
     thread_ts: str = Field(primary_key=True, max_length=32)
     created_at: datetime = Field(default_factory=utcnow)
+    last_active_at: datetime = Field(
+        default_factory=utcnow, index=True, sa_column_kwargs={"server_default": text("CURRENT_TIMESTAMP")}
+    )
+    """The thread's latest turn; retention forgets threads quiet for `THREAD_RETENTION_DAYS`."""
 
 
 class EventClaim(SQLModel, table=True):
@@ -118,7 +122,7 @@ class PromptChange(SQLModel, table=True):
     new_prompt: str | None = None
     """None when the prompt was reset."""
     changed_by: str = Field(max_length=32)
-    changed_at: datetime = Field(default_factory=utcnow)
+    changed_at: datetime = Field(default_factory=utcnow, index=True)
 
 
 class Feedback(SQLModel, table=True):

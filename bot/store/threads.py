@@ -11,7 +11,18 @@ from bot.store.models import BotThread, EventClaim, utcnow
 
 
 async def join(db: Database, team_id: str, channel_id: str, thread_ts: str) -> None:
-    await db.insert_ignore(BotThread, team_id=team_id, channel_id=channel_id, thread_ts=thread_ts)
+    """In the thread from now on; every turn renews it, so retention counts from the latest."""
+    now = utcnow()
+    await db.upsert(
+        BotThread,
+        keys=("team_id", "channel_id", "thread_ts"),
+        refresh=("last_active_at",),
+        team_id=team_id,
+        channel_id=channel_id,
+        thread_ts=thread_ts,
+        created_at=now,
+        last_active_at=now,
+    )
 
 
 async def is_member(db: Database, team_id: str, channel_id: str, thread_ts: str) -> bool:

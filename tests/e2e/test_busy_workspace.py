@@ -65,8 +65,11 @@ async def test_a_reply_that_finds_streams_and_edits_spoken_for_is_posted_whole(
     harness.claude.tokens_per_second = 60
     answers = [f"Answer {i}: " + "words " * 30 for i in range(3)]
     harness.claude.script(*answers)
-    mentions = await asyncio.gather(
-        *(slack.user_says(harness.url, f"C{i + 1}", "U1", f"<@UBOT> question {i}") for i in range(2))
+    mentions = [
+        await slack.user_says(harness.url, f"C{i + 1}", "U1", f"<@UBOT> question {i}") for i in range(2)
+    ]
+    await slack.wait_for(
+        lambda: all(bot_replies(harness, f"C{i + 1}", m["ts"]) for i, m in enumerate(mentions))
     )
     slack.add_channel("C3", "third")
     third = await slack.user_says(harness.url, "C3", "U1", "<@UBOT> question 2")

@@ -1,16 +1,25 @@
-"""/healthz, /readyz and /metrics on the running bot."""
+"""/healthz on the public port; /readyz and /metrics on the internal one."""
 
 from __future__ import annotations
 
+import asyncio
 import os
+import time
+from types import SimpleNamespace
 
 import aiohttp
+import pytest
 
+from bot import health
 from tests.conftest import Harness
 
+INTERNAL = ("/readyz", "/metrics")
 
-async def get(harness: Harness, path: str) -> tuple[int, str]:
-    async with aiohttp.ClientSession() as http, http.get(f"http://127.0.0.1:{harness.bot.port}{path}") as r:
+
+async def get(harness: Harness, path: str, *, public: bool = False) -> tuple[int, str]:
+    """`/healthz` on the public port (`PORT`), everything else on the internal one (`METRICS_PORT`)."""
+    port = harness.bot.port if public or path == "/healthz" else harness.bot.metrics_port
+    async with aiohttp.ClientSession() as http, http.get(f"http://127.0.0.1:{port}{path}") as r:
         return r.status, await r.text()
 
 
@@ -55,3 +64,34 @@ async def test_metrics_count_a_reply_and_its_tokens(harness: Harness) -> None:
     )
     assert sample(after, "bot_time_to_first_token_seconds_count") >= 1
     assert "bot_replies_in_flight" in after
+
+
+async def test_metrics_is_not_served_on_the_public_port(harness: Harness) -> None:
+    """/metrics names workspaces and /readyz spends a Slack call: neither is for the internet."""
+    assert harness.bot.metrics_port != harness.bot.port
+    for path in INTERNAL:
+        status, _ = await get(harness, path, public=True)
+        assert status == 404, f"{path} answers on the public port"
+        assert (await get(harness, path))[0] == 200, f"{path} is missing from the internal port"
+    assert (await get(harness, "/healthz", public=True))[0] == 200, "the load balancer's check stays public"
+
+
+async def test_readyz_spends_one_auth_test_on_a_bad_token_however_often_it_is_asked(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def auth_tests() -> int:
+        return sum(call.method == "auth.test" for call in harness.slack.calls)
+
+    harness.slack.faults["auth.test"] = ["invalid_auth"] * 100
+    before = auth_tests()
+    answers = await asyncio.gather(*(get(harness, "/readyz") for _ in range(20)))
+    assert all(status == 503 and '"slack_auth": false' in body for status, body in answers)
+    assert auth_tests() - before == 1, "a failed auth.test is cached like a good one"
+
+    # Once the failure goes stale it is asked again, and a recovered token makes the bot ready.
+    harness.slack.faults["auth.test"] = []
+    later = health.FAILED_AUTH_CHECK_SECONDS + 1
+    monkeypatch.setattr(health, "time", SimpleNamespace(monotonic=lambda: time.monotonic() + later))
+    status, body = await get(harness, "/readyz")
+    assert status == 200 and '"slack_auth": true' in body
+    assert auth_tests() - before == 2

@@ -7,7 +7,6 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore
 from sqlmodel import select
 
 from bot.conversation import NOTICE_EVENT_TYPE
@@ -17,10 +16,8 @@ from bot.store import Database
 from bot.store.models import UsageRecord
 from tests.conftest import Harness, wait_until
 from tests.e2e.test_core_loop import bot_replies
-from tests.e2e.test_oauth import install
+from tests.e2e.test_oauth import OAUTH, TOKEN_KEY, install, installed
 from tests.processes import bot_env, bot_process, free_port
-
-OAUTH = {"slack_bot_token": None, "slack_client_id": "1111.2222", "slack_client_secret": "test-client-secret"}
 
 
 async def ledger(db: Database) -> list[UsageRecord]:
@@ -65,7 +62,11 @@ async def test_two_replica_processes_share_installs_answer_each_event_once_and_k
     slack: FakeSlack, claude: FakeClaude, bot_database_url: str, tmp_path: Path
 ) -> None:
     ports = free_port(), free_port()
-    extra = {"SLACK_CLIENT_ID": slack.client_id, "SLACK_CLIENT_SECRET": slack.client_secret}
+    extra = {
+        "SLACK_CLIENT_ID": slack.client_id,
+        "SLACK_CLIENT_SECRET": slack.client_secret,
+        "TOKEN_ENCRYPTION_KEYS": TOKEN_KEY,
+    }
     envs = [bot_env(slack, claude, bot_database_url, port, **extra) for port in ports]
     events = [f"http://127.0.0.1:{port}/slack/events" for port in ports]
     claude.script(*(f"answer number {i}" for i in range(8)))
@@ -113,8 +114,7 @@ async def test_an_expiring_token_is_refreshed_once_by_two_replicas_at_once(make_
 
     assert slack.refreshes == [slack.team_id], "the refresh token is spent once"
     assert slack.refused_refreshes == 0
-    store = AsyncSQLAlchemyInstallationStore(client_id=slack.client_id, engine=first.db.engine)
-    installation = await store.async_find_installation(enterprise_id=None, team_id=slack.team_id)
+    installation = await installed(first, slack.team_id)
     assert installation is not None and installation.bot_token is not None
     assert installation.bot_token.startswith("xoxe.xoxb-")
     assert installation.bot_token_expires_at is not None

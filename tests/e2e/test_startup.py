@@ -66,3 +66,6 @@ async def test_socket_mode_answers_a_mention(slack: FakeSlack, claude: FakeClaud
                 assert response.status == 200
             async with http.post(f"http://127.0.0.1:{bot.port}/slack/events", data="{}") as response:
                 assert response.status == 404, "Socket Mode serves no HTTP events endpoint"
+            async with http.get(f"http://127.0.0.1:{bot.metrics_port}/readyz") as response:
+                assert response.status == 200, "/readyz on the internal port in Socket Mode too"
+                assert (await response.json())["checks"]["socket_mode"] is True

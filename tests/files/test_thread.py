@@ -37,6 +37,7 @@ async def read(slack: FakeSlack, session: aiohttp.ClientSession, messages: list[
     return await attachments_for_thread(
         messages,
         session=session,
+        team_id="T0TEAM",
         token=TOKEN,
         origins=allowed_origins(slack.api_url),
         limits=FileLimits(),
@@ -137,6 +138,7 @@ async def test_the_oldest_files_give_way_to_the_request_limit(slack, session) ->
     result = await attachments_for_thread(
         [message("1.0", old), message("2.0", new)],
         session=session,
+        team_id="T0TEAM",
         token=TOKEN,
         origins=allowed_origins(slack.api_url),
         limits=FileLimits(attachments_max_bytes=60_000),

@@ -118,3 +118,14 @@ def test_trigger_missing_from_history_is_added_in_order() -> None:
     thread = [user("1.0", "a"), user("3.0", "c")]
     assert [m["ts"] for m in with_trigger(thread, user("2.0", "b"))] == ["1.0", "2.0", "3.0"]
     assert with_trigger(thread, user("3.0", "c")) is thread
+
+
+def test_slack_syntax_a_user_typed_as_text_does_not_become_markup_for_claude() -> None:
+    typed = (
+        "&lt;!channel&gt; &lt;@U2&gt; &lt;https://x.io|docs&gt; a &lt; b &amp;&amp; map&lt;std::string&gt;"
+    )
+    plain = slack_to_plain(typed, names=NAMES, bot_user_id="UBOT")
+    assert plain == "&lt;!channel&gt; &lt;@U2&gt; &lt;https://x.io|docs&gt; a < b && map<std::string>"
+    assert slack_to_plain("&amp;lt;!here&amp;gt; &amp;quot;", names=NAMES, bot_user_id="UBOT") == (
+        "&lt;!here&gt; &quot;"
+    ), "decoded once: what the user typed, entity names and all"

@@ -4,7 +4,6 @@ under its answers."""
 from __future__ import annotations
 
 import contextlib
-import json
 import time
 from typing import Any
 
@@ -18,22 +17,35 @@ from bot.feedback import acknowledgement
 from bot.intake import answer, identity
 from bot.routing import Thread
 from bot.services import Services
-from bot.slack.blocks import CONTINUE_ACTION, FEEDBACK_ACTION, RETRY_ACTION, STOP_ACTION, feedback_vote
+from bot.slack.blocks import (
+    CONTINUE_ACTION,
+    FEEDBACK_ACTION,
+    RETRY_ACTION,
+    STOP_ACTION,
+    again_target,
+    feedback_vote,
+)
 from bot.slack.client import BudgetedWebClient
 from bot.store import feedback, threads
 from bot.turn import CONTINUE_TEXT, TurnRequest
 
 ALREADY_DONE = "That answer has already finished."
+NOT_YOURS = "That button belongs to another workspace's answer."
+OUTDATED = "That button is from an earlier version of this app and no longer works. Mention me to ask again."
 
 
 def register(app: AsyncApp, services: Services) -> None:
-    async def on_stop(ack: AsyncAck, action: dict[str, Any], respond: AsyncRespond) -> None:
+    async def on_stop(
+        ack: AsyncAck, action: dict[str, Any], context: AsyncBoltContext, respond: AsyncRespond
+    ) -> None:
         await ack()
         signal = services.stops.get(str(action.get("value")))
         if signal is None:
-            await respond(text=ALREADY_DONE, response_type="ephemeral", replace_original=False)
-            return
-        signal.set("stopped")
+            await _tell(respond, ALREADY_DONE)
+        elif not signal.owner.allows(context.team_id, context.enterprise_id):
+            await _tell(respond, NOT_YOURS)
+        else:
+            signal.set("stopped")
 
     async def on_again(
         ack: AsyncAck,
@@ -41,20 +53,24 @@ def register(app: AsyncApp, services: Services) -> None:
         action: dict[str, Any],
         context: AsyncBoltContext,
         client: BudgetedWebClient,
+        respond: AsyncRespond,
     ) -> None:
         await ack()
-        target = json.loads(action.get("value") or "{}")
+        target = again_target(str(action.get("value") or ""))
+        if target is None or not target.owner.allows(context.team_id, context.enterprise_id):
+            await _tell(respond, OUTDATED if target is None else NOT_YOURS)
+            return
         notice_ts = str((body.get("container") or {}).get("message_ts") or "")
-        team_id = str(context.team_id or "")
-        if not await threads.claim(services.db, f"action:{team_id}:{target['c']}:{notice_ts}"):
+        team_id = target.owner.team_id
+        if not await threads.claim(services.db, f"action:{team_id}:{target.channel_id}:{notice_ts}"):
             return
         user = str((body.get("user") or {}).get("id") or "")
         trigger = None
         if action.get("action_id") == CONTINUE_ACTION:
             trigger = {"type": "message", "user": user, "text": CONTINUE_TEXT, "ts": f"{time.time():.6f}"}
         with contextlib.suppress(SlackApiError):
-            await client.chat_delete(channel=target["c"], ts=notice_ts)
-        thread = Thread(team_id, target["c"], target["t"])
+            await client.chat_delete(channel=target.channel_id, ts=notice_ts)
+        thread = Thread(team_id, target.channel_id, target.thread_ts)
         request = TurnRequest(thread, context.enterprise_id, user or None, trigger)
         await answer(services, client, identity(context), request)
 
@@ -81,11 +97,14 @@ def register(app: AsyncApp, services: Services) -> None:
             user_id=str(user_id),
             rating=rating,
         )
-        await respond(
-            text=acknowledgement(outcome, rating), response_type="ephemeral", replace_original=False
-        )
+        await _tell(respond, acknowledgement(outcome, rating))
 
     app.action(STOP_ACTION)(on_stop)
     app.action(FEEDBACK_ACTION)(on_feedback)
     app.action(RETRY_ACTION)(on_again)
     app.action(CONTINUE_ACTION)(on_again)
+
+
+async def _tell(respond: AsyncRespond, text: str) -> None:
+    """Only to the person who clicked, leaving the message with the button as it is."""
+    await respond(text=text, response_type="ephemeral", replace_original=False)
