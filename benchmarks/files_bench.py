@@ -16,11 +16,13 @@ import json
 import random
 import resource
 import statistics
+import struct
 import subprocess
 import sys
 import tempfile
 import time
 import tracemalloc
+import zlib
 from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
@@ -67,6 +69,20 @@ def screenshot() -> bytes:
     return out.getvalue()
 
 
+def black_png(width: int = 13_000, height: int = 13_000) -> bytes:
+    """A real RGB PNG of that size, all black: a few hundred KiB that decode to width x height x 3
+    bytes. Compressed row by row, so making it takes no more memory than one row."""
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    packer = zlib.compressobj(9)
+    row = bytes(1 + 3 * width)
+    idat = b"".join(packer.compress(row) for _ in range(height)) + packer.flush()
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+
+
 def text_pdf(pages: int = 30) -> bytes:
     """A PDF of text pages, written out by hand: what most shared documents are."""
     rng = random.Random(11)
@@ -87,9 +103,15 @@ def text_pdf(pages: int = 30) -> bytes:
             b"/Resources << /Font << /F1 3 0 R >> >> >>" % content
         )
         kids.append(len(objects))
+    return write_pdf(objects, kids)
+
+
+def write_pdf(objects: list[bytes], kids: list[int]) -> bytes:
+    """Objects 1 (catalog) and 3 on, numbered from 1, with the page tree (object 2) over `kids`,
+    written out with their cross-reference table."""
     objects[1] = b"<< /Type /Pages /Kids [%s] /Count %d >>" % (
         b" ".join(b"%d 0 R" % kid for kid in kids),
-        pages,
+        len(kids),
     )
     out = io.BytesIO()
     out.write(b"%PDF-1.4\n")
@@ -114,6 +136,7 @@ def scanned_pdf(pages: int = 30) -> bytes:
 
 SAMPLES = {
     "12 MP phone photo (JPEG, EXIF 6)": ("IMG_0001.jpg", phone_photo),
+    "13000x13000 PNG (pixel bomb)": ("bomb.png", black_png),
     "4K screenshot (PNG)": ("Screenshot.png", screenshot),
     "30-page text PDF": ("report.pdf", text_pdf),
     "30-page scanned PDF": ("scan.pdf", scanned_pdf),
@@ -136,7 +159,6 @@ def measure(path: Path, name: str) -> dict[str, object]:
     prepare(file, data, limits)
     _, traced_peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    block = prepared.blocks[0]
     result: dict[str, object] = {
         "input_bytes": len(data),
         "kind": prepared.kind,
@@ -146,6 +168,10 @@ def measure(path: Path, name: str) -> dict[str, object]:
         "maxrss_delta_mb": (rss_after - rss_before) / 1024,
         "tracemalloc_peak_mb": traced_peak / (1024 * 1024),
     }
+    block = prepared.blocks[0]
+    if block["type"] == "text":
+        result["output"] = "refused"
+        return result
     if block["type"] == "image":
         with Image.open(io.BytesIO(base64.b64decode(block["source"]["data"]))) as image:
             result["output"] = f"{block['source']['media_type']} {image.width}×{image.height}"

@@ -166,6 +166,8 @@ class Settings(BaseSettings):
     slack_update_interval: float = Field(default=1.0, ge=0.05)
     slack_message_chars: int = Field(default=12_000, ge=500, le=12_000)
     user_name_cache_seconds: float = Field(default=3600.0, ge=0)
+    user_lookups_per_turn: int = Field(default=40, ge=0)
+    """`users.info` calls one turn may make for names (Tier 4: 100 a minute per workspace)."""
 
     file_max_download_bytes: int = Field(default=30 * MIB, gt=0)
     file_download_timeout_seconds: float = Field(default=20.0, gt=0)

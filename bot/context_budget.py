@@ -26,7 +26,16 @@ Message = dict[str, Any]
 class Trimmed:
     messages: list[Message]
     omitted: int
-    """Slack messages left out; 0 when the thread fit."""
+    """Slack messages left out (those never read included); 0 when the whole thread is there."""
+    subset: list[Message]
+    """The Slack messages `messages` was rendered from, the marker included."""
+    tokens: int
+    """The estimate `messages` was judged by, `extra` included."""
+
+    @property
+    def kept(self) -> list[Message]:
+        """The Slack messages kept, without the marker."""
+        return [message for message in self.subset if not message.get(OMISSION_KEY)]
 
 
 def estimate_tokens(system: str, messages: Sequence[Message]) -> int:
@@ -38,11 +47,11 @@ def estimate_tokens(system: str, messages: Sequence[Message]) -> int:
             total += len(content) / CHARS_PER_TOKEN
             continue
         for block in content:
-            total += _block_tokens(block)
+            total += block_tokens(block)
     return math.ceil(total)
 
 
-def _block_tokens(block: Message) -> float:
+def block_tokens(block: Message) -> float:
     kind = block.get("type")
     if kind == "text":
         return len(block["text"]) / CHARS_PER_TOKEN
@@ -59,31 +68,45 @@ def fit_thread(
     render: Callable[[list[Message]], list[Message]],
     system: str,
     budget: int,
+    *,
+    skipped: int = 0,
+    extra: Callable[[Message], float] | None = None,
 ) -> Trimmed:
     """The thread rendered within `budget`: the first Slack message, a marker saying how many
     were left out, and as many of the latest as fit (the newest always stays).
 
     `render` turns Slack messages into Messages API turns; the cut is searched by bisection, so a
-    1,000-message thread is rendered about ten times, not a thousand.
+    1,000-message thread is rendered about ten times, not a thousand. `skipped` messages, never
+    read, lie between the first message and the second; `extra` adds what a message will weigh
+    beyond its rendering (its attachments, judged apart: their size doesn't tell).
     """
-    messages = render(list(history))
-    if estimate_tokens(system, messages) <= budget or len(history) <= 2:
-        return Trimmed(messages, 0)
+    weights = [extra(message) if extra else 0.0 for message in history]
 
-    def dropping(count: int) -> list[Message]:
-        marker = {
-            "type": "message",
-            "ts": history[0].get("ts"),
-            OMISSION_KEY: True,
-            "text": f"[{count} earlier messages omitted]",
-        }
-        return render([history[0], marker, *history[1 + count :]])
+    def attempt(count: int) -> Trimmed:
+        if not count and not skipped:
+            subset = list(history)
+        else:
+            marker = {
+                "type": "message",
+                "ts": history[0].get("ts"),
+                OMISSION_KEY: True,
+                "text": f"[{count + skipped} earlier messages omitted]",
+            }
+            subset = [history[0], marker, *history[1 + count :]]
+        rendered = render(subset)
+        weight = sum(weights[:1]) + sum(weights[1 + count :])
+        return Trimmed(
+            rendered, count + skipped, subset, math.ceil(estimate_tokens(system, rendered) + weight)
+        )
 
+    whole = attempt(0)
+    if whole.tokens <= budget or len(history) <= 2:
+        return whole
     low, high = 1, len(history) - 2
     while low < high:
         middle = (low + high) // 2
-        if estimate_tokens(system, dropping(middle)) <= budget:
+        if attempt(middle).tokens <= budget:
             high = middle
         else:
             low = middle + 1
-    return Trimmed(dropping(low), low)
+    return attempt(low)

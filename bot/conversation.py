@@ -50,16 +50,21 @@ def is_notice(message: SlackMessage) -> bool:
     return isinstance(metadata, Mapping) and metadata.get("event_type") == NOTICE_EVENT_TYPE
 
 
-def mentioned_user_ids(messages: Sequence[SlackMessage]) -> set[str]:
-    """Every user id a thread needs a name for: speakers and people mentioned."""
-    ids: set[str] = set()
-    for message in messages:
+def people_to_name(messages: Sequence[SlackMessage], *, bot: BotIdentity) -> list[str]:
+    """Every user id a thread needs a name for, most needed first: the speakers, newest first
+    (each turn is labelled with one), then the people mentioned, newest first. When only some
+    can be looked up, the rest still read as the label Slack gave them, or their id. The bot's
+    own mentions are dropped from the text, so it needs no name."""
+    speakers: dict[str, None] = {}
+    mentioned: dict[str, None] = {}
+    for message in reversed(messages):
         if message.get("user") and not message.get("bot_id"):
-            ids.add(str(message["user"]))
+            speakers.setdefault(str(message["user"]))
         for kind, ident, _label in _MENTION.findall(str(message.get("text") or "")):
             if kind == "@":
-                ids.add(ident)
-    return ids
+                mentioned.setdefault(ident)
+    mentioned.pop(bot.user_id, None)
+    return list(dict.fromkeys([*speakers, *mentioned]))
 
 
 def slack_to_plain(text: str, *, names: Mapping[str, str], bot_user_id: str) -> str:

@@ -37,10 +37,13 @@ class Services:
     stops: dict[str, StopSignal] = field(default_factory=dict)
     """Replies being written in this process, by the value of their Stop button."""
     lanes: ThreadLanes[Any] = field(default_factory=ThreadLanes)
-    roles: Roles = field(default_factory=Roles)
+    roles: Roles = field(init=False)
     """Who is a workspace admin or owner, for `/claude`'s workspace-wide settings."""
     charts: ChartFiles = field(default_factory=ChartFiles)
     """The App Home's usage chart per workspace, uploaded once while it is current."""
+
+    def __post_init__(self) -> None:
+        self.roles = Roles(self.users)
 
     async def drain(self, grace: float) -> None:
         """Let replies in flight finish within `grace`, then end the rest with an "interrupted" note."""

@@ -16,9 +16,10 @@ from slack_sdk.errors import SlackApiError
 
 from bot import metrics
 from bot.claude.stream import Deadlines, StreamResult, stream_answer
-from bot.context_budget import Trimmed, estimate_tokens, fit_thread
-from bot.conversation import BotIdentity, build_messages, mentioned_user_ids
+from bot.context_budget import Trimmed, fit_thread
+from bot.conversation import BotIdentity, build_messages, people_to_name
 from bot.files import allowed_origins, attachments_for_thread
+from bot.files.estimate import context_tokens
 from bot.lanes import StopSignal
 from bot.ownership import Owner
 from bot.routing import Thread
@@ -26,7 +27,7 @@ from bot.services import Services
 from bot.slack.assistant import pane_turn
 from bot.slack.blocks import CONTINUE_ACTION, RETRY_ACTION, AgainTarget, again_value, button
 from bot.slack.client import BudgetedWebClient
-from bot.slack.history import fetch_thread, with_trigger
+from bot.slack.history import ThreadRead, read_thread, starts_thread, with_trigger
 from bot.slack.notices import post_notice
 from bot.slack.reply import ReplyTarget, SlackReply, WriterOptions
 from bot.store import ledger
@@ -34,6 +35,9 @@ from bot.store.models import UsageRecord
 from bot.turn_setup import TurnSetup, load_setup
 
 log = logging.getLogger(__name__)
+
+Messages = list[dict[str, Any]]
+Blocks = dict[str, list[dict[str, Any]]]
 
 CUT_NOTE = "✂️ The answer was cut off here: it reached the length limit for one reply."
 STOPPED_NOTE = "■ Stopped. The answer above is as far as Claude got."
@@ -135,66 +139,97 @@ async def _prepare(
     setup: TurnSetup,
     budget: int,
 ) -> Prepared | None:
+    """The request for this turn. The thread is trimmed to the context window before any file
+    is downloaded, counting what Slack says of the files; only the kept messages' files are
+    fetched (newest first, within the request's budget), and the thread is fitted again with
+    what they turned out to weigh."""
     thread = request.thread
+    settings = services.settings
     try:
-        history = await fetch_thread(client, thread.channel_id, thread.thread_ts)
+        read = await _history(client, request, budget)
     except SlackApiError as exc:
         log.error("conversations.replies failed: %s", exc.response.get("error"))
         return None
-    if request.trigger is not None:
-        history = with_trigger(history, request.trigger)
+    history = read.messages
     setup = await pane_turn(services, client, bot, thread, history, setup)
-    names = await services.users.names(client, thread.team_id, mentioned_user_ids(history))
+    people = people_to_name(history, bot=bot)
+    names = await services.users.names(client, thread.team_id, people, limit=settings.user_lookups_per_turn)
+    limits = settings.file_limits()
+
+    def render(subset: Messages, files: Blocks | None = None) -> Messages:
+        return build_messages(subset, bot=bot, names=names, attachments=files)
+
+    def declared(message: dict[str, Any]) -> float:
+        return 0.0 if bot.wrote(message) else sum(context_tokens(f, limits) for f in _files(message))
+
+    system = setup.system
+    outline = fit_thread(history, render, system, budget, skipped=read.skipped, extra=declared)
     files = await attachments_for_thread(
-        [message for message in history if message.get("files") and not bot.wrote(message)],
+        [message for message in outline.kept if _files(message) and not bot.wrote(message)],
         session=services.http,
         team_id=thread.team_id,
         token=client.token or "",
-        origins=allowed_origins(services.settings.slack_api_url),
-        limits=services.settings.file_limits(),
+        origins=allowed_origins(settings.slack_api_url),
+        limits=limits,
         cache=services.files,
     )
 
-    def render(subset: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        return build_messages(subset, bot=bot, names=names, attachments=files.blocks)
+    def prepared(message: dict[str, Any]) -> float:
+        return files.tokens.get(str(message.get("ts")), 0.0)
 
-    system = setup.system
-    trimmed = fit_thread(history, render, system, budget)
-    if not trimmed.messages:
+    def fit(tokens: int) -> tuple[Trimmed, Messages]:
+        trimmed = fit_thread(outline.kept, render, system, tokens, skipped=outline.omitted, extra=prepared)
+        return trimmed, render(trimmed.subset, files.blocks)
+
+    trimmed, messages = fit(budget)
+    if not messages:
         return None
-    if estimate_tokens(system, trimmed.messages) > budget * EDGE:
-        trimmed = await _fit_by_count(services, setup.model, history, render, system, trimmed, budget)
+    if trimmed.tokens > budget * EDGE:
+        trimmed, messages = await _fit_by_count(services, setup.model, fit, system, trimmed, messages, budget)
     params = {
         "model": setup.model,
-        "max_tokens": services.settings.claude_max_tokens,
+        "max_tokens": settings.claude_max_tokens,
         "system": system,
-        "messages": trimmed.messages,
+        "messages": messages,
         "cache_control": {"type": "ephemeral"},
     }
     return Prepared(params, trimmed.omitted, files.notes)
 
 
+async def _history(client: BudgetedWebClient, request: TurnRequest, tokens: int) -> ThreadRead:
+    """A message that starts its thread is all of it: no call. Otherwise the thread as Slack
+    has it, with the message that started this turn in case Slack doesn't have it yet."""
+    thread, trigger = request.thread, request.trigger
+    if trigger is not None and starts_thread(trigger, thread.thread_ts):
+        return ThreadRead([trigger], 0)
+    read = await read_thread(client, thread.channel_id, thread.thread_ts, tokens=tokens)
+    if trigger is None:
+        return read
+    return ThreadRead(with_trigger(read.messages, trigger), read.skipped)
+
+
+def _files(message: dict[str, Any]) -> list[dict[str, Any]]:
+    return [file for file in message.get("files") or () if isinstance(file, dict)]
+
+
 async def _fit_by_count(
     services: Services,
     model: str,
-    history: list[dict[str, Any]],
-    render: Callable[[list[dict[str, Any]]], list[dict[str, Any]]],
+    fit: Callable[[int], tuple[Trimmed, Messages]],
     system: str,
     estimated: Trimmed,
+    messages: Messages,
     budget: int,
-) -> Trimmed:
+) -> tuple[Trimmed, Messages]:
     """Near the edge the estimate isn't good enough: ask the API, and shrink by what it says."""
     try:
-        counted = await services.claude.messages.count_tokens(
-            model=model, system=system, messages=estimated.messages
-        )
+        counted = await services.claude.messages.count_tokens(model=model, system=system, messages=messages)
     except (anthropic.APIError, httpx2.TransportError) as exc:
         log.info("count_tokens failed (%s); keeping the estimate", exc)
-        return estimated
+        return estimated, messages
     if counted.input_tokens <= budget:
-        return estimated
-    scaled = int(budget * estimate_tokens(system, estimated.messages) / counted.input_tokens)
-    return fit_thread(history, render, system, scaled)
+        return estimated, messages
+    return fit(int(budget * estimated.tokens / counted.input_tokens))
 
 
 async def _stream_until_stopped(

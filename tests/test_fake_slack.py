@@ -147,6 +147,32 @@ async def test_post_update_and_paginated_replies(fake: FakeSlack, client: AsyncW
     assert nowhere.response["error"] == "channel_not_found"
 
 
+async def test_replies_bounds_as_slack_applies_them(fake: FakeSlack, client: AsyncWebClient) -> None:
+    parent = fake.post_message("C1", "U1", "p")
+    ts = [fake.post_message("C1", "U1", f"r{i}", thread_ts=parent["ts"])["ts"] for i in range(6)]
+
+    async def texts(**bounds: Any) -> tuple[list[str], bool, str]:
+        answer = await client.conversations_replies(channel="C1", ts=parent["ts"], **bounds)
+        cursor = answer["response_metadata"]["next_cursor"]
+        return [m["text"] for m in answer["messages"]], answer["has_more"], cursor
+
+    assert (await texts(oldest=ts[2]))[0] == ["p", "r3", "r4", "r5"], "the parent heads it, out of range"
+    assert (await texts(oldest=ts[2], inclusive=True))[0] == ["p", "r2", "r3", "r4", "r5"]
+    assert (await texts(oldest=ts[1], latest=ts[4]))[0] == ["p", "r2", "r3"]
+    assert (await texts(oldest=ts[1], latest=ts[4], inclusive=True))[0] == ["p", "r1", "r2", "r3", "r4"]
+    first, more, cursor = await texts(oldest=ts[0], limit=2)
+    assert (first, more) == (["p", "r1"], True), "the parent counts towards the limit"
+    rest = await client.conversations_replies(
+        channel="C1", ts=parent["ts"], oldest=ts[0], limit=2, cursor=cursor
+    )
+    assert [m["text"] for m in rest["messages"]] == ["r2", "r3"], "later pages carry replies only"
+    head = (await client.conversations_replies(channel="C1", ts=parent["ts"], limit=1))["messages"][0]
+    assert (head["reply_count"], head["latest_reply"]) == (6, ts[-1])
+    assert (await texts(oldest="1700000000"))[0][:2] == ["p", "r0"], "whole seconds are timestamps too"
+    bad = await slack_error(client.conversations_replies(channel="C1", ts=parent["ts"], oldest="soon"))
+    assert bad.response["error"] == "invalid_ts_oldest"
+
+
 @pytest.mark.filterwarnings("ignore:The top-level `text` argument is missing:UserWarning")
 async def test_message_checks(fake: FakeSlack, client: AsyncWebClient) -> None:
     async def error(**kwargs: Any) -> str:

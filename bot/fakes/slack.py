@@ -137,6 +137,14 @@ def _ts_key(ts: str) -> int:
     return int(ts.replace(".", ""))
 
 
+def _micros(value: Any, error: str) -> int:
+    """A Slack timestamp ("1700000001.000001", "1700000001", "1700000001.5") in microseconds."""
+    seconds, _, fraction = str(value).strip().partition(".")
+    if not seconds.isdigit() or (fraction and not fraction.isdigit()):
+        raise _SlackError(error)
+    return int(seconds) * 1_000_000 + int((fraction + "000000")[:6])
+
+
 def _limit(value: Any) -> int:
     if value in (None, ""):
         return MAX_REPLIES_PAGE
@@ -1415,23 +1423,37 @@ class FakeSlack:
         return {"ok": True, "url": f"{ws_url}socket?ticket={ticket}&app_id={self.app_id}"}
 
     def _conversations_replies(self, params: JSON, team: str) -> JSON:
+        """Slack's semantics: replies oldest first; `oldest` / `latest` bound them (exclusive unless
+        `inclusive`); the parent always heads the first page, whatever the bounds, and counts
+        towards `limit` (at most 1,000); pages after the first (`cursor`) carry replies only."""
         channel = self._channel(params)["id"]
         thread = self._thread(channel, str(params.get("ts") or ""))
         if not thread:
             raise _SlackError("thread_not_found")
         limit = _limit(params.get("limit"))
-        start = 0
+        inclusive = _truthy(params.get("inclusive"))
+        oldest = _micros(params.get("oldest") or 0, "invalid_ts_oldest")
+        latest = params.get("latest")
+        newest = _micros(latest, "invalid_ts_latest") if latest not in (None, "") else None
+        parent = [m for m in thread[:1] if "thread_ts" not in m or m["thread_ts"] == m["ts"]]
+        replies = [
+            m
+            for m in thread[len(parent) :]
+            if (_ts_key(m["ts"]) >= oldest if inclusive else _ts_key(m["ts"]) > oldest)
+            and (newest is None or (_ts_key(m["ts"]) <= newest if inclusive else _ts_key(m["ts"]) < newest))
+        ]
         if params.get("cursor"):
             after = _cursor_ts(params["cursor"])
-            start = next((i for i, m in enumerate(thread) if _ts_key(m["ts"]) >= after), len(thread))
-        page = thread[start : start + limit]
-        more = start + limit < len(thread)
+            candidates = [m for m in replies if _ts_key(m["ts"]) >= after]
+        else:
+            candidates = parent + replies
+        page, rest = candidates[:limit], candidates[limit:]
         metadata = _truthy(params.get("include_all_metadata"))
         return {
             "ok": True,
             "messages": [self._render(channel, m, metadata=metadata) for m in page],
-            "has_more": more,
-            "response_metadata": {"next_cursor": _cursor(thread[start + limit]["ts"]) if more else ""},
+            "has_more": bool(rest),
+            "response_metadata": {"next_cursor": _cursor(rest[0]["ts"]) if rest else ""},
         }
 
     def _post_message(self, params: JSON, team: str) -> JSON:

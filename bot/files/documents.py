@@ -17,6 +17,9 @@ from pypdf.errors import PyPdfError
 from bot.files.model import ContentBlock, FileLimits, megabytes
 
 EMPTY_TEXT = "the file is empty"
+PDF_TOKENS_PER_PAGE = 2_500
+"""The API reads each page as text and as an image: about 1,600 tokens for a scanned page and
+2,300 for a page of text, whatever the file weighs."""
 
 
 @dataclass(frozen=True)
@@ -24,14 +27,13 @@ class DocumentOutcome:
     block: ContentBlock | None
     note: str | None = None
     """Why there is no block, or what the user should know about the one there is."""
+    tokens: float | None = None
+    """What the block will take of the context, when its bytes don't tell (a PDF's pages)."""
 
 
 def pdf_block(data: bytes, title: str, limits: FileLimits) -> DocumentOutcome:
     if len(data) > limits.pdf_max_bytes:
-        too_large = (
-            f"the PDF is too large ({megabytes(len(data))}; the limit is {megabytes(limits.pdf_max_bytes)})"
-        )
-        return DocumentOutcome(None, too_large)
+        return DocumentOutcome(None, pdf_too_large(len(data), limits))
     try:
         reader = PdfReader(io.BytesIO(data), strict=False)
         if reader.is_encrypted:
@@ -47,7 +49,13 @@ def pdf_block(data: bytes, title: str, limits: FileLimits) -> DocumentOutcome:
         )
     encoded = base64.b64encode(data).decode("ascii")
     source = {"type": "base64", "media_type": "application/pdf", "data": encoded}
-    return DocumentOutcome({"type": "document", "source": source, "title": title})
+    return DocumentOutcome(
+        {"type": "document", "source": source, "title": title}, tokens=pages * PDF_TOKENS_PER_PAGE
+    )
+
+
+def pdf_too_large(size: int, limits: FileLimits) -> str:
+    return f"the PDF is too large ({megabytes(size)}; the limit is {megabytes(limits.pdf_max_bytes)})"
 
 
 def text_block(data: bytes, encoding: str, title: str, limits: FileLimits) -> DocumentOutcome:

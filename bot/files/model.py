@@ -9,6 +9,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from bot.context_budget import block_tokens
+
 ContentBlock = dict[str, Any]
 SlackFile = Mapping[str, Any]
 
@@ -64,12 +66,22 @@ class Prepared:
     note: str | None = None
     size: int = 0
     """What the blocks weigh in the request body (JSON), for the request and cache budgets."""
+    tokens: float = 0.0
+    """What the blocks will take of Claude's context, estimated."""
 
     @classmethod
     def of(
-        cls, file_id: str, name: str, kind: Kind, blocks: tuple[ContentBlock, ...], note: str | None = None
+        cls,
+        file_id: str,
+        name: str,
+        kind: Kind,
+        blocks: tuple[ContentBlock, ...],
+        note: str | None = None,
+        tokens: float | None = None,
     ) -> Prepared:
-        return cls(file_id, name, kind, blocks, note, request_weight(blocks))
+        """`tokens` when the blocks' content doesn't tell (a PDF's pages); else estimated from it."""
+        estimate = sum(block_tokens(block) for block in blocks) if tokens is None else tokens
+        return cls(file_id, name, kind, blocks, note, request_weight(blocks), estimate)
 
 
 def request_weight(blocks: tuple[ContentBlock, ...]) -> int:

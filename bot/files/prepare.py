@@ -50,7 +50,7 @@ def _prepare(file_id: str, name: str, data: bytes, limits: FileLimits) -> Prepar
         return left_out(file_id, name, "skipped", f"{name}: {UNSUPPORTED.get(sniffed.kind, UNKNOWN)}")
     if document.block is None:
         return left_out(file_id, name, "skipped", f"{name}: {document.note}")
-    return Prepared.of(file_id, name, kind, (document.block,), _named(name, document.note))
+    return Prepared.of(file_id, name, kind, (document.block,), _named(name, document.note), document.tokens)
 
 
 def _named(name: str, note: str | None) -> str | None:

@@ -14,12 +14,14 @@ from bot.conversation import BotIdentity
 from bot.pane import context_channel, find_greeting, first_question_title, greeting_metadata
 from bot.routing import Thread
 from bot.services import Services
-from bot.slack.history import fetch_thread
+from bot.slack.history import thread_head
 from bot.turn_setup import TurnSetup, load_setup
 
 log = logging.getLogger(__name__)
 
 PROMPTS_TITLE = "Try one of these:"
+HEAD_MESSAGES = 10
+"""The greeting is a pane thread's first reply: reading this far finds it, however long the thread."""
 
 
 async def greet(
@@ -55,7 +57,7 @@ async def follow_context(
 ) -> None:
     """Point the greeting's metadata at the channel now open beside the pane."""
     try:
-        greeting = find_greeting(await fetch_thread(client, channel_id, thread_ts), bot)
+        greeting = find_greeting(await thread_head(client, channel_id, thread_ts, HEAD_MESSAGES), bot)
         if greeting is None:
             log.info("a pane thread without the bot's greeting changed context; nothing to keep it on")
             return

@@ -82,7 +82,7 @@ async def test_a_thousand_message_thread_still_answers(harness: Harness) -> None
     harness.claude.script("read it all")
     await harness.slack.user_says(harness.url, "C1", "U1", "<@UBOT> summary?", thread_ts=root["ts"])
     await harness.wait_for_turns(1, timeout=30)
-    assert len(harness.slack.calls_to("conversations.replies")) == 6, "1,001 messages at 200 a page"
+    assert len(harness.slack.calls_to("conversations.replies")) == 2, "1,001 messages at 1,000 a page"
     [request] = harness.claude.message_requests()
     texts = [b["text"] for b in request["messages"][0]["content"]]
     assert len(texts) == 1001 and texts[-1] == "Alice: summary?"
@@ -139,9 +139,10 @@ async def test_slack_429_and_5xx_on_each_method_are_retried(make_harness, method
 
 async def test_unreadable_thread_posts_a_clear_note(harness: Harness) -> None:
     harness.slack.faults = {"conversations.replies": ["internal_error"]}
-    mention = await harness.slack.user_says(harness.url, "C1", "U1", "<@UBOT> hi")
-    await harness.slack.wait_for(lambda: notices(harness, "C1", mention["ts"]))
-    [note] = notices(harness, "C1", mention["ts"])
+    root = harness.slack.post_message("C1", "U2", "the deploy failed")
+    await harness.slack.user_says(harness.url, "C1", "U1", "<@UBOT> why?", thread_ts=root["ts"])
+    await harness.slack.wait_for(lambda: notices(harness, "C1", root["ts"]))
+    [note] = notices(harness, "C1", root["ts"])
     assert "couldn't read this thread" in note["text"]
     assert harness.claude.requests == []
 

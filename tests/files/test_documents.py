@@ -1,8 +1,9 @@
 import base64
 from dataclasses import replace
 
-from bot.files.documents import EMPTY_TEXT, cut_at_line, pdf_block, text_block
+from bot.files.documents import EMPTY_TEXT, PDF_TOKENS_PER_PAGE, cut_at_line, pdf_block, text_block
 from bot.files.model import FileLimits
+from bot.files.prepare import prepare
 from tests.files import samples
 
 LIMITS = FileLimits()
@@ -73,3 +74,13 @@ def test_cut_at_line_falls_back_to_a_hard_cut_for_one_long_line() -> None:
     assert cut_at_line("x" * 50, 10) == "x" * 10
     assert cut_at_line("aaaaaaaaa\nbbbbbbbbb", 15) == "aaaaaaaaa\nbbbbb"
     assert cut_at_line("a" * 95 + "\n" + "b" * 10, 100) == "a" * 95
+
+
+def test_a_pdf_counts_by_its_pages_not_its_bytes() -> None:
+    small = prepare({"id": "F1", "name": "a.pdf"}, samples.pdf(3), LIMITS)
+    assert small.tokens == 3 * PDF_TOKENS_PER_PAGE
+    padded = samples.pdf(3) + b"%" + b"x" * 2_000_000 + b"\n"
+    heavy = prepare({"id": "F2", "name": "b.pdf"}, padded, LIMITS)
+    assert heavy.kind == "pdf" and heavy.tokens == small.tokens, "2 MB more bytes, the same three pages"
+    text = prepare({"id": "F3", "name": "c.txt"}, b"word " * 700, LIMITS)
+    assert text.tokens == 3500 / 3.5

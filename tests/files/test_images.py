@@ -1,7 +1,8 @@
 import base64
 from dataclasses import replace
 
-from PIL import Image
+import pytest
+from PIL import Image, ImageFile, PngImagePlugin
 
 from bot.files.images import (
     DAMAGED,
@@ -110,6 +111,37 @@ def test_truncated_images_give_a_note() -> None:
 def test_a_pixel_bomb_gives_a_note() -> None:
     outcome = image_block(samples.pixel_bomb(), LIMITS)
     assert (outcome.block, outcome.note) == (None, TOO_MANY_PIXELS)
+
+
+@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")  # as bot.files.images does
+def test_a_pixel_bomb_is_refused_from_its_header_before_any_decode(monkeypatch) -> None:
+    """13000 x 13000 under Pillow's own bomb limit: a PNG's EXIF may follow its pixels, so
+    asking for the orientation first decoded all 169 million of them."""
+    reached: list[str] = []
+    for owner, name in (
+        (ImageFile.ImageFile, "load"),
+        (Image.Image, "getexif"),
+        (PngImagePlugin.PngImageFile, "getexif"),
+    ):
+        original = getattr(owner, name)
+
+        def spy(self, *args, _name=name, _original=original, **kwargs):
+            reached.append(_name)
+            return _original(self, *args, **kwargs)
+
+        monkeypatch.setattr(owner, name, spy)
+    outcome = image_block(samples.pixel_bomb(13_000, 13_000), LIMITS)
+    assert (outcome.block, outcome.note) == (None, TOO_MANY_PIXELS)
+    assert reached == [], "no pixel and no EXIF was decoded"
+    assert image_block(samples.png((40, 30)), LIMITS).block is not None
+    assert reached, "the spies do see a real decode"
+
+
+def test_a_jpeg_counts_by_what_it_can_be_decoded_to() -> None:
+    limits = replace(LIMITS, image_max_source_pixels=1_000_000, image_max_edge=400, image_max_pixels=100_000)
+    outcome = image_block(samples.jpeg((4000, 3000)), limits)
+    assert outcome.block is not None, "12 MP decodes at an eighth of each side"
+    assert image_block(samples.png((4000, 3000)), limits).note == TOO_MANY_PIXELS
 
 
 def test_images_beyond_the_decoding_limit_give_a_note() -> None:

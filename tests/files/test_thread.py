@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
+import time
 from collections.abc import AsyncIterator
 
 import aiohttp
@@ -9,6 +12,7 @@ import pytest
 
 from bot.fakes.slack import FakeSlack
 from bot.files import FILES_READ_MISSING, FileCache, FileLimits, allowed_origins, attachments_for_thread
+from bot.files import thread as thread_module
 from bot.files.budget import TOO_MANY_BYTES
 from bot.files.model import placeholder
 from tests.files import samples
@@ -147,3 +151,61 @@ async def test_the_oldest_files_give_way_to_the_request_limit(slack, session) ->
     assert result.blocks["1.0"] == [placeholder("old.txt", TOO_MANY_BYTES)]
     assert result.blocks["2.0"][0]["title"] == "new.txt"
     assert result.notes == ["To keep the files within 0.1 MB per request, the oldest were left out: old.txt"]
+
+
+async def test_only_the_newest_files_that_fit_are_downloaded(slack, session) -> None:
+    data = samples.pdf(2)
+    weight = -(-len(data) // 3) * 4
+    reports = [
+        slack.add_file(data, f"report{i:02d}.pdf", mimetype="application/pdf", filetype="pdf")
+        for i in range(24)
+    ]
+    result = await attachments_for_thread(
+        [message(f"{i}.0", report) for i, report in enumerate(reports)],
+        session=session,
+        team_id="T0TEAM",
+        token=TOKEN,
+        origins=allowed_origins(slack.api_url),
+        limits=FileLimits(attachments_max_bytes=int(weight * 2.5)),
+        cache=FileCache(),
+    )
+    assert sorted(file_id for file_id, _ in slack.file_downloads) == sorted(r["id"] for r in reports[-2:])
+    assert [b["type"] for b in result.blocks["23.0"]] == ["document"]
+    assert result.blocks["21.0"] == [placeholder("report21.pdf", TOO_MANY_BYTES)]
+    assert result.notes == [
+        "To keep the files within 0.0 MB per request, the oldest were left out: "
+        "report00.pdf, report01.pdf, report02.pdf, report03.pdf, report04.pdf and 17 more"
+    ]
+
+
+async def test_a_pdf_declared_over_the_limit_is_not_downloaded(slack, session) -> None:
+    big = slack.add_file(samples.pdf(1), "huge.pdf", mimetype="application/pdf", size=25 * 1024 * 1024)
+    result = await read(slack, session, [message("1.0", big)], FileCache())
+    assert result.notes == ["huge.pdf: the PDF is too large (25 MB; the limit is 20 MB)"]
+    assert slack.file_downloads == []
+
+
+async def test_the_process_prepares_two_files_at_a_time_whatever_the_turns(
+    slack, session, monkeypatch
+) -> None:
+    counts = {"now": 0, "most": 0}
+    lock = threading.Lock()
+    original = thread_module.prepare
+
+    def watched(file, data, limits):
+        with lock:
+            counts["now"] += 1
+            counts["most"] = max(counts["most"], counts["now"])
+        time.sleep(0.05)
+        with lock:
+            counts["now"] -= 1
+        return original(file, data, limits)
+
+    monkeypatch.setattr(thread_module, "prepare", watched)
+    turns = [
+        [message(f"{i}.0", slack.add_file(samples.png(color=(t, i, 0)), f"t{t}-{i}.png")) for i in range(4)]
+        for t in range(4)
+    ]
+    results = await asyncio.gather(*(read(slack, session, turn, FileCache()) for turn in turns))
+    assert all(len(result.blocks) == 4 for result in results)
+    assert counts["most"] == thread_module.PREPARES_AT_ONCE == 2

@@ -54,3 +54,25 @@ def test_images_count_by_the_vision_formula() -> None:
     image = {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "AA"}}
     with_image = [{"role": "user", "content": [{"type": "text", "text": "hi"}, image]}]
     assert estimate_tokens("", with_image) > 1_000
+
+
+def test_messages_never_read_are_counted_in_the_marker_even_when_the_rest_fits() -> None:
+    history = slack_thread(4)
+    fitted = fit_thread(history, render, "sys", budget=10_000, skipped=500)
+    texts = [b["text"] for m in fitted.messages for b in m["content"]]
+    assert texts[:2] == ["Alice: 0:" + "x" * 700, "[500 earlier messages omitted]"]
+    assert fitted.omitted == 500 and fitted.kept == history
+
+
+def test_what_attachments_will_weigh_trims_before_they_are_fetched() -> None:
+    history = slack_thread(10, size=10)
+    heavy = {"3.0", "4.0", "5.0"}
+
+    def attachments(message: dict) -> float:
+        return 5_000 if message["ts"] in heavy else 0
+
+    fitted = fit_thread(history, render, "sys", budget=4_000, extra=attachments)
+    assert fitted.omitted == 5, "the three heavy ones and those before them give way"
+    assert [m["ts"] for m in fitted.kept] == ["0.0", "6.0", "7.0", "8.0", "9.0"]
+    again = fit_thread(fitted.kept, render, "sys", budget=4_000, skipped=fitted.omitted)
+    assert again.omitted == 5 and again.kept == fitted.kept, "a second pass keeps the count honest"

@@ -2,7 +2,7 @@ from bot.conversation import (
     NOTICE_EVENT_TYPE,
     BotIdentity,
     build_messages,
-    mentioned_user_ids,
+    people_to_name,
     slack_to_plain,
 )
 
@@ -107,9 +107,15 @@ def test_other_bots_speak_as_users_with_their_name() -> None:
     assert texts(messages[0]) == ["Alice: status?", "Deploybot: deployed v2"]
 
 
-def test_mentioned_user_ids_covers_speakers_and_mentions() -> None:
-    thread = [user("1", "hi <@U2> and <@U3|carol>"), bot("2", "hey <@U1>")]
-    assert mentioned_user_ids(thread) == {"U1", "U2", "U3"}
+def test_people_to_name_covers_speakers_and_mentions_most_needed_first() -> None:
+    thread = [
+        user("1", "hi <@U2> and <@U3|carol>"),
+        bot("2", "hey <@U1> and <@U4>"),
+        {**user("3", "<@UBOT> me too <@U2>"), "user": "U5"},
+    ]
+    assert people_to_name(thread, bot=BOT) == ["U5", "U1", "U2", "U4", "U3"], (
+        "speakers newest first, then mentions"
+    )
 
 
 def test_trigger_missing_from_history_is_added_in_order() -> None:
