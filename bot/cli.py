@@ -13,7 +13,7 @@ from pathlib import Path
 
 from bot.config import ConfigError, load_settings
 from bot.logs import configure
-from bot.store import Database
+from bot.store import Database, DatabaseUnavailable
 from bot.store.ledger import TeamUsage, usage_by_team
 from bot.store.models import UsageRecord
 
@@ -40,7 +40,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             from bot.sandbox.command import run_sandbox
 
             return run_sandbox(args, offline=args.offline or settings.anthropic_api_key is None)
-    except ConfigError as exc:
+    except (ConfigError, DatabaseUnavailable) as exc:
         print(f"bot: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

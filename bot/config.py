@@ -6,15 +6,17 @@ see it is someone setting the bot up, not someone reading a traceback.
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, SettingsError
 
 from bot.files import FileLimits
 from bot.slack.rate_window import PER_CHANNEL, Limit, parse_limit, parse_limits
 from bot.store.token_cipher import KEY_HELP, parse_keys
+from bot.store.urls import engine_url
 
 DEFAULT_SYSTEM_PROMPT = (
     "Be helpful, accurate and direct. When you are not sure, say so. Prefer short answers "
@@ -46,6 +48,9 @@ DEFAULT_RATE_LIMITS: dict[str, int | str] = {
     "users.list": 18,
     "views.open": 90,
     "views.publish": 90,
+    "files.getUploadURLExternal": 90,
+    "files.completeUploadExternal": 90,
+    "files.delete": 45,
 }
 """What the bot allows itself, a margin under Slack's limits: calls a minute per workspace (Tier 2 ≈
 20, Tier 3 ≈ 50, Tier 4 ≈ 100), or `"N/Ss"`; `chat.postMessage` is counted per channel, where Slack
@@ -75,6 +80,13 @@ DEFAULT_ASSISTANT_PROMPTS = (
     SuggestedPrompt(title="Explain an error", message="What does this error mean, and how do I fix it?\n"),
     SuggestedPrompt(title="Brainstorm ideas", message="Brainstorm ten ideas for "),
 )
+
+
+JSON_EXAMPLES = {
+    "slack_rate_limits": '{"chat.update": 45}',
+    "assistant_prompts": '[{"title": "Draft a message", "message": "Help me draft a note to "}]',
+}
+"""How each JSON setting is written, quoted back to whoever got one wrong."""
 
 
 class ConfigError(Exception):
@@ -232,6 +244,12 @@ class Settings(BaseSettings):
             return tuple(item.strip() for item in value.split(",") if item.strip())
         return value
 
+    @field_validator("database_url")
+    @classmethod
+    def _supported_database(cls, value: str) -> str:
+        engine_url(value)  # raises UnsupportedDatabase, a ValueError naming the setting
+        return value
+
     @field_validator("slack_api_url")
     @classmethod
     def _api_url_shape(cls, value: str) -> str:
@@ -314,6 +332,8 @@ def load_settings(**overrides: object) -> Settings:
     """Read settings, turning pydantic's report into one operator-friendly sentence."""
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
+    except SettingsError as exc:
+        raise ConfigError(_not_json(exc)) from None
     except ValidationError as exc:
         error = exc.errors()[0]
         name = str(error["loc"][0]).upper() if error["loc"] else "a setting"
@@ -321,3 +341,14 @@ def load_settings(**overrides: object) -> Settings:
         if name in message:
             raise ConfigError(message + ".") from None
         raise ConfigError(f"{name} is not valid: {message}.") from None
+
+
+def _not_json(error: SettingsError) -> str:
+    """pydantic-settings decodes JSON settings before validating them, and says only which field."""
+    found = re.search(r'field "(\w+)"', str(error))
+    field = found.group(1) if found else ""
+    name = field.upper() or "A setting"
+    cause = f" ({error.__cause__})" if error.__cause__ else ""
+    example = JSON_EXAMPLES.get(field)
+    advice = f": write it like {example}" if example else ""
+    return f"{name} is not valid JSON{cause}{advice}."

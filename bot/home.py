@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from bot.budget import format_tokens
+from bot.chart import Day
 from bot.store.usage_report import Ranked, WorkspaceUsage
 
 WINDOW_DAYS = 30
@@ -14,7 +15,7 @@ BAR_WIDTH = 24
 CACHE_READ_PRICE = 0.1
 CACHE_WRITE_PRICE = 1.25
 """Of the input price, for the five-minute cache the bot uses."""
-_EIGHTHS = " ▏▎▍▌▋▊▉"
+CHART_TITLE = "Tokens per day (UTC)"
 
 Block = dict[str, Any]
 
@@ -41,8 +42,16 @@ def window_start(today: date) -> date:
     return today - timedelta(days=WINDOW_DAYS - 1)
 
 
-def home_view(*, bot_user_id: str, usage: WorkspaceUsage | None, budget: int | None, today: date) -> Block:
-    """Everyone's tab; `usage` (given to admins and owners only) adds the workspace's figures."""
+def home_view(
+    *,
+    bot_user_id: str,
+    usage: WorkspaceUsage | None,
+    budget: int | None,
+    today: date,
+    chart: str | None = None,
+) -> Block:
+    """Everyone's tab; `usage` (given to admins and owners only) adds the workspace's figures, and
+    `chart` (the Slack file id of the tokens-per-day chart, when there is one) shows them drawn."""
     blocks: list[Block] = [
         {"type": "header", "text": {"type": "plain_text", "text": "Claude in Slack"}},
         _section(HOW_TO.format(bot=f"<@{bot_user_id}>")),
@@ -52,11 +61,13 @@ def home_view(*, bot_user_id: str, usage: WorkspaceUsage | None, budget: int | N
     if usage is None:
         blocks.append(_context(ADMINS_SEE_MORE))
     else:
-        blocks += [{"type": "divider"}, *usage_blocks(usage, budget=budget, today=today)]
+        blocks += [{"type": "divider"}, *usage_blocks(usage, budget=budget, today=today, chart=chart)]
     return {"type": "home", "blocks": blocks}
 
 
-def usage_blocks(usage: WorkspaceUsage, *, budget: int | None, today: date) -> list[Block]:
+def usage_blocks(
+    usage: WorkspaceUsage, *, budget: int | None, today: date, chart: str | None = None
+) -> list[Block]:
     all_input = usage.input_tokens + usage.cache_creation_input_tokens + usage.cache_read_input_tokens
     return [
         {"type": "header", "text": {"type": "plain_text", "text": "This workspace, last 30 days"}},
@@ -65,7 +76,7 @@ def usage_blocks(usage: WorkspaceUsage, *, budget: int | None, today: date) -> l
             f"Claude call{'' if usage.requests == 1 else 's'} "
             f"({format_tokens(all_input)} in, {format_tokens(usage.output_tokens)} out)."
         ),
-        _section("*Tokens per day* (UTC)\n```\n" + daily_chart(usage.daily, today) + "\n```"),
+        _daily(usage.daily, today, chart),
         {
             "type": "section",
             "fields": [
@@ -83,15 +94,24 @@ def usage_blocks(usage: WorkspaceUsage, *, budget: int | None, today: date) -> l
     ]
 
 
-def daily_chart(daily: dict[date, int], today: date) -> str:
-    """One bar per day, oldest first, scaled to the busiest day; readable at a glance in a code block."""
-    days = [window_start(today) + timedelta(days=i) for i in range(WINDOW_DAYS)]
-    peak = max((daily.get(day, 0) for day in days), default=0)
-    lines = []
-    for day in days:
-        tokens = daily.get(day, 0)
-        lines.append(f"{day:%b %d} {_bar(tokens, peak)} {format_tokens(tokens) if tokens else '·'}")
-    return "\n".join(lines)
+def chart_days(daily: dict[date, int], today: date) -> list[Day]:
+    """The window's days, oldest first and today last, with 0 where nothing was used."""
+    first = window_start(today)
+    return [Day(day, daily.get(day, 0)) for day in (first + timedelta(days=i) for i in range(WINDOW_DAYS))]
+
+
+def chart_summary(daily: dict[date, int], today: date) -> str:
+    """The chart in words: its alt text, and what admins read when there is no image."""
+    days = chart_days(daily, today)
+    total = sum(day.tokens for day in days)
+    if not total:
+        return f"No tokens used in the last {WINDOW_DAYS} days."
+    busiest = max(days, key=lambda day: (day.tokens, day.day))
+    return (
+        f"Busiest day {busiest.day:%b} {busiest.day.day}: {format_tokens(busiest.tokens)} tokens. "
+        f"Today so far: {format_tokens(days[-1].tokens)}. "
+        f"Average: {format_tokens(round(total / WINDOW_DAYS))} a day."
+    )
 
 
 def cache_line(usage: WorkspaceUsage) -> str:
@@ -130,15 +150,16 @@ def feedback_line(up: int, down: int) -> str:
     return f"👍 {up:,}  ·  👎 {down:,}  ({up / (up + down):.0%} positive)"
 
 
-def _bar(tokens: int, peak: int) -> str:
-    if not peak:
-        return " " * BAR_WIDTH
-    eighths = round(tokens / peak * BAR_WIDTH * 8)
-    if tokens and not eighths:
-        eighths = 1
-    full, part = divmod(eighths, 8)
-    bar = "█" * full + (_EIGHTHS[part] if part else "")
-    return bar.ljust(BAR_WIDTH)
+def _daily(daily: dict[date, int], today: date, chart: str | None) -> Block:
+    summary = chart_summary(daily, today)
+    if chart is None:
+        return _section(f"*{CHART_TITLE}*\n{summary}")
+    return {
+        "type": "image",
+        "slack_file": {"id": chart},
+        "alt_text": summary,
+        "title": {"type": "plain_text", "text": CHART_TITLE},
+    }
 
 
 def _ranking(ranked: list[Ranked], label: Any) -> str:

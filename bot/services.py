@@ -13,6 +13,7 @@ import anthropic
 from bot.config import Settings
 from bot.files import FileCache
 from bot.lanes import ThreadLanes
+from bot.slack.home_chart import ChartFiles
 from bot.slack.rate_limits import SlackRateLimits
 from bot.slack.reply import NativeSupport
 from bot.slack.roles import Roles
@@ -39,6 +40,8 @@ class Services:
     lanes: ThreadLanes[Any] = field(default_factory=ThreadLanes)
     roles: Roles = field(init=False)
     """Who is a workspace admin or owner, for `/claude`'s workspace-wide settings."""
+    charts: ChartFiles = field(default_factory=ChartFiles)
+    """The App Home's usage chart per workspace, uploaded once while it is current."""
 
     def __post_init__(self) -> None:
         self.roles = Roles(self.users)

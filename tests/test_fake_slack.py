@@ -329,6 +329,55 @@ async def test_file_downloads(fake: FakeSlack, client: AsyncWebClient) -> None:
 
 
 @pytest.mark.filterwarnings("ignore:BasicAuth is deprecated:DeprecationWarning")
+async def test_external_uploads_and_image_blocks(fake: FakeSlack, client: AsyncWebClient) -> None:
+    png = b"\x89PNG\r\n\x1a\n" + b"0" * 100
+    private = await client.files_upload_v2(
+        content=png, filename="chart.png", title="Chart", alt_txt="a chart"
+    )
+    file_id = private["file"]["id"]
+    assert fake.files[file_id]["mimetype"] == "image/png" and fake.file_content(file_id) == png
+    assert fake.files[file_id]["channels"] == [] and fake.uploads == [(file_id, None)]
+    assert fake.messages("C1") == [], "no channel: uploaded, shared nowhere"
+
+    def image(**source: Any) -> list[dict[str, Any]]:
+        return [{"type": "image", "alt_text": "a chart", **source}]
+
+    home = {"type": "home", "blocks": image(slack_file={"id": file_id})}
+    await client.views_publish(user_id="U1", view=home)
+    by_url = image(slack_file={"url": fake.files[file_id]["url_private"]})
+    await client.chat_postMessage(channel="C1", text="chart", blocks=by_url)
+    for bad in (
+        image(slack_file={"id": "F404"}),
+        image(slack_file={"id": file_id, "url": fake.files[file_id]["url_private"]}),
+        image(slack_file={"id": file_id}, image_url="https://example.com/a.png"),
+        [{"type": "image", "slack_file": {"id": file_id}}],
+    ):
+        error = await slack_error(client.chat_postMessage(channel="C1", text="x", blocks=bad))
+        assert error.response["error"] == "invalid_blocks", bad
+
+    fake.upload_processing_seconds = 60
+    fresh = await client.files_upload_v2(
+        content=png, filename="new.png", channel="C1", initial_comment="here"
+    )
+    fresh_id = fresh["file"]["id"]
+    assert fake.messages("C1")[-1]["files"][0]["id"] == fresh_id, "a channel: shared with its comment"
+    processing = {"type": "home", "blocks": image(slack_file={"id": fresh_id})}
+    error = await slack_error(client.views_publish(user_id="U1", view=processing))
+    assert error.response["error"] == "invalid_blocks", "Slack is still processing it"
+
+    text_file = fake.add_file(b"hi", "notes.txt", mimetype="text/plain")
+    not_image = image(slack_file={"id": text_file["id"]})
+    error = await slack_error(client.chat_postMessage(channel="C1", text="x", blocks=not_image))
+    assert error.response["error"] == "invalid_blocks", "not an image"
+    error = await slack_error(client.files_delete(file=text_file["id"]))
+    assert error.response["error"] == "cant_delete_file", "only the bot's own files"
+    await client.files_delete(file=file_id)
+    assert file_id not in fake.files
+    assert (await slack_error(client.files_delete(file=file_id))).response["error"] == "file_not_found"
+    error = await slack_error(client.files_completeUploadExternal(files=[{"id": "F404"}]))
+    assert error.response["error"] == "file_not_found"
+
+
 async def test_oauth_install(fake: FakeSlack) -> None:
     fake.oauth_codes["other-code"] = "T0OTHER"
     anonymous = AsyncWebClient(base_url=fake.api_url)

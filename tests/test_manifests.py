@@ -60,7 +60,9 @@ FAMILIES = (
 )
 """Web API method namespaces, to tell `"chat.update"` from any other dotted string."""
 QUOTED_METHOD = re.compile(rf"""["']((?:{FAMILIES})\.[a-zA-Z]+(?:\.[a-zA-Z]+)*)["']""")
-CLIENT_CALL = re.compile(rf"\bclient\.((?:{FAMILIES})_[a-zA-Z_]+)\(")
+CLIENT_CALL = re.compile(rf"\bclient\.((?:{FAMILIES})_[a-zA-Z0-9_]+)\(")
+SDK_HELPERS = {"files_upload_v2": frozenset({"files.getUploadURLExternal", "files.completeUploadExternal"})}
+"""slack_sdk methods that are no Web API method themselves, and the ones they call."""
 
 HISTORY = frozenset({"channels:history", "groups:history", "im:history", "mpim:history"})
 METHOD_SCOPES: dict[str, frozenset[str]] = {
@@ -79,6 +81,9 @@ METHOD_SCOPES: dict[str, frozenset[str]] = {
     "users.info": frozenset({"users:read"}),
     "users.list": frozenset({"users:read"}),
     "views.open": frozenset(),
+    "files.getUploadURLExternal": frozenset({"files:write"}),
+    "files.completeUploadExternal": frozenset({"files:write"}),
+    "files.delete": frozenset({"files:write"}),
 }
 """The Web API methods the bot calls, and the bot scopes each one needs."""
 
@@ -126,6 +131,10 @@ SCOPES: dict[str, tuple[str, Callable[[Evidence], bool]]] = {
         "downloading files shared in threads from url_private",
         lambda e: "url_private" in e.source,
     ),
+    "files:write": (
+        "uploading the App Home's usage chart (and deleting the chart it replaces)",
+        lambda e: e.calls("files.completeUploadExternal"),
+    ),
     "commands": ("the /claude slash command", lambda e: bool(e.commands)),
 }
 """Every bot scope a manifest may ask for: why, and how the code shows it still needs it."""
@@ -133,7 +142,9 @@ SCOPES: dict[str, tuple[str, Callable[[Evidence], bool]]] = {
 
 def slack_methods(source: str) -> set[str]:
     quoted = set(QUOTED_METHOD.findall(source))
-    called = {name.replace("_", ".") for name in CLIENT_CALL.findall(source)}
+    called: set[str] = set()
+    for name in CLIENT_CALL.findall(source):
+        called |= SDK_HELPERS.get(name, {name.replace("_", ".")})
     return quoted | called
 
 

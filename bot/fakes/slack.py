@@ -17,6 +17,7 @@ import inspect
 import itertools
 import json
 import math
+import mimetypes
 import secrets
 import time
 import uuid
@@ -38,15 +39,19 @@ MAX_VIEW_BLOCKS = 100
 # Per-block text limits Slack enforces with `invalid_blocks`.
 BLOCK_TEXT_LIMITS = {"section": 3_000, "markdown": 12_000, "header": 150}
 MAX_REPLIES_PAGE = 1_000
-# Message timestamps count up from here: unique and ordered whatever the wall clock does.
+# Message timestamps count up from here (unless `clock_timestamps`): unique and ordered whatever the
+# wall clock does, and the same in every run.
 FIRST_TS_SECONDS = 1_700_000_000
 APP_TOKEN_METHODS = frozenset({"apps.connections.open"})
 # Authenticated by client id and secret, not by a token.
 CLIENT_CREDENTIAL_METHODS = frozenset({"oauth.v2.access"})
 BOT_SCOPES = (
-    "app_mentions:read,assistant:write,channels:history,chat:write,commands,files:read,"
+    "app_mentions:read,assistant:write,channels:history,chat:write,commands,files:read,files:write,"
     "groups:history,im:history,mpim:history,users:read"
 )
+# What an image block may show from a Slack file.
+IMAGE_FILE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif"})
+MAX_ALT_TEXT = 2_000
 # What files.slack.com serves instead of the file when the token is missing, wrong or lacks files:read.
 LOGIN_PAGE = (
     '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Slack</title></head>'
@@ -149,7 +154,9 @@ def _limit(value: Any) -> int:
         raise _SlackError("invalid_limit") from None
 
 
-def _check_blocks(blocks: Any, max_blocks: int = MAX_BLOCKS) -> None:
+def _check_blocks(
+    blocks: Any, image_shown: Callable[[JSON], bool], max_blocks: int = MAX_BLOCKS
+) -> None:
     if not isinstance(blocks, list) or not all(isinstance(b, dict) and b.get("type") for b in blocks):
         raise _SlackError("invalid_blocks_format")
     if len(blocks) > max_blocks:
@@ -157,6 +164,8 @@ def _check_blocks(blocks: Any, max_blocks: int = MAX_BLOCKS) -> None:
     for block in blocks:
         if block["type"] == "context_actions":
             _check_context_actions(block)
+        if block["type"] == "image" and not image_shown(block):
+            raise _SlackError("invalid_blocks")
         text = block.get("text")
         text = text.get("text") if isinstance(text, dict) else text
         limit = BLOCK_TEXT_LIMITS.get(block["type"])
@@ -296,6 +305,12 @@ class FakeSlack:
         self.stream_lifetime = 300.0  # seconds after chat.startStream that Slack ends a stream
         self.stream_mode: Literal["ok", "unsupported"] = "ok"
         self.file_mode: Literal["ok", "login_page"] = "ok"
+        # Seconds after files.completeUploadExternal before an image block may show the file: Slack
+        # processes uploads in the background and answers invalid_blocks until it is done.
+        self.upload_processing_seconds = 0.0
+        # Message timestamps from the wall clock (still strictly increasing), as Slack's are: a
+        # workspace restarted next to a database that remembers its messages gets new ones.
+        self.clock_timestamps = False
         # method -> answers to give before serving it normally: an HTTP status (500, 503 …) or
         # a Slack error string ("channel_not_found" …) for an `ok: false` answer.
         self.faults: dict[str, list[int | str]] = {}
@@ -319,6 +334,7 @@ class FakeSlack:
         self.rate_limited_by_method: Counter[str] = Counter()
         self.deliveries: list[Delivery] = []
         self.file_downloads: list[tuple[str, str | None]] = []
+        self.uploads: list[tuple[str, str | None]] = []  # (file id, Authorization) of each upload POST
         self.ephemeral: list[JSON] = []
         self.views: dict[str, JSON] = {}
         self.opened_views: list[JSON] = []
@@ -339,6 +355,8 @@ class FakeSlack:
         self._edits: dict[tuple[str, str], list[str]] = {}
         self._streams: dict[tuple[str, str], float] = {}  # open streams -> when started
         self._file_content: dict[str, bytes] = {}
+        self._pending_uploads: dict[str, JSON] = {}  # upload URL key -> what getUploadURLExternal was told
+        self._processed_at: dict[str, float] = {}  # file id -> when an image block may show it
         self._redirects: dict[str, str] = {}
         self._response_urls: dict[str, JSON] = {}  # id -> who and where the command or click came from
         self._triggers: set[str] = set()
@@ -347,6 +365,7 @@ class FakeSlack:
         self._acks: dict[str, asyncio.Future[JSON]] = {}
         self._windows: dict[tuple[str, str], deque[float]] = {}
         self._counter = itertools.count(1)
+        self._last_ts_micros = 0
         self._runner: web.AppRunner | None = None
         self._session: aiohttp.ClientSession | None = None
         self._handlers: dict[str, Callable[[JSON, str], JSON]] = {
@@ -364,6 +383,9 @@ class FakeSlack:
             "chat.update": self._chat_update,
             "conversations.info": self._conversations_info,
             "conversations.replies": self._conversations_replies,
+            "files.completeUploadExternal": self._complete_upload,
+            "files.delete": self._files_delete,
+            "files.getUploadURLExternal": self._get_upload_url,
             "files.info": self._files_info,
             "oauth.v2.access": self._oauth_v2_access,
             "users.info": self._users_info,
@@ -381,6 +403,7 @@ class FakeSlack:
         app.router.add_get("/files-pri/{key}/{name}", self._on_file)
         app.router.add_get("/files-pri/{key}/download/{name}", self._on_file)
         app.router.add_post("/response/{id}", self._on_response_url)
+        app.router.add_post("/upload/v1/{key}", self._on_upload)
         app.router.add_get("/socket", self._on_socket)
         # By shutdown the listener is closed, so a Socket Mode client can't reconnect in between.
         app.on_shutdown.append(self._close_sockets)
@@ -747,6 +770,8 @@ class FakeSlack:
         if thread_ts:
             container["thread_ts"] = thread_ts
         name = self._user_name(user)
+        # Where Slack shows an ephemeral answer to the click: beside the message, in its thread.
+        reply_to = {"channel": channel, "user": user, "message_ts": message_ts, "thread_ts": thread_ts}
         payload = {
             "type": "block_actions",
             "user": {"id": user, "username": name, "name": name, "team_id": team_id},
@@ -760,7 +785,7 @@ class FakeSlack:
             "channel": {"id": channel, "name": self._channel_name(channel)},
             "message": message,
             "state": {"values": {}},
-            "response_url": self._response_url({"channel": channel, "user": user, "message_ts": message_ts}),
+            "response_url": self._response_url(reply_to),
             "actions": [
                 {
                     "action_id": action_id,
@@ -947,12 +972,18 @@ class FakeSlack:
         for observer in self.observers:
             observer(call)
 
-    def _new_ts(self) -> str:
+    def new_ts(self) -> str:
+        """A message timestamp after every one handed out so far (also for what the fake only
+        records, so a viewer can show it in time order)."""
         n = self._next()
-        return f"{FIRST_TS_SECONDS + n}.{n % 1_000_000:06d}"
+        if not self.clock_timestamps:
+            return f"{FIRST_TS_SECONDS + n}.{n % 1_000_000:06d}"
+        micros = max(time.time_ns() // 1_000, self._last_ts_micros + 1)
+        self._last_ts_micros = micros
+        return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
 
     def _store(self, channel: str, message: JSON, thread_ts: str | None) -> JSON:
-        message["ts"] = self._new_ts()
+        message["ts"] = self.new_ts()
         if thread_ts:
             parent = self._messages.get(channel, {}).get(thread_ts)
             # A reply's ts names its thread: Slack files the new reply under the thread's parent.
@@ -1250,13 +1281,32 @@ class FakeSlack:
             headers["Content-Disposition"] = f'attachment; filename="{file["name"]}"'
         return web.Response(body=self._file_content[file_id], content_type=file["mimetype"], headers=headers)
 
+    async def _on_upload(self, request: web.Request) -> web.Response:
+        """An upload URL from files.getUploadURLExternal: the bytes, raw or as a multipart form."""
+        upload = self._pending_uploads.get(request.match_info["key"])
+        if upload is None:
+            return web.Response(status=404, text="upload not found")
+        self.uploads.append((upload["file_id"], request.headers.get("Authorization")))
+        if request.content_type == "multipart/form-data":
+            form = await request.post()
+            part = next((v for v in form.values() if isinstance(v, web.FileField)), None)
+            content = part.file.read() if part is not None else b""
+        else:
+            content = await request.read()
+        if len(content) != upload["length"]:
+            return web.Response(status=400, text=f"expected {upload['length']} bytes, got {len(content)}")
+        upload["content"] = content
+        return web.Response(text=f"OK - {len(content)}")
+
     async def _on_response_url(self, request: web.Request) -> web.Response:
         response_id = request.match_info["id"]
         context = self._response_urls.get(response_id)
         if context is None:
             return web.Response(status=404, text="invalid_url")
         body = await request.json()
-        self.ephemeral.append({**body, "source": "response_url", "response_url": response_id, **context})
+        self.ephemeral.append(
+            {**body, "source": "response_url", "response_url": response_id, **context, "ts": self.new_ts()}
+        )
         message = self._messages.get(context["channel"], {}).get(context.get("message_ts", ""))
         if message is not None:
             if body.get("delete_original"):
@@ -1338,7 +1388,7 @@ class FakeSlack:
         if (text and len(text) > MAX_TEXT) or (markdown and len(markdown) > MAX_MARKDOWN_TEXT):
             raise _SlackError("msg_too_long")
         if blocks is not None:
-            _check_blocks(blocks)
+            _check_blocks(blocks, self._image_shown)
         return markdown or text, blocks
 
     def _open_stream(self, params: JSON) -> tuple[str, JSON]:
@@ -1439,7 +1489,7 @@ class FakeSlack:
             message.pop("blocks", None)
         if metadata:
             message["metadata"] = metadata
-        message["edited"] = {"user": self.bot_user_id, "ts": self._new_ts()}
+        message["edited"] = {"user": self.bot_user_id, "ts": self.new_ts()}
         self._edits.setdefault((channel, message["ts"]), []).append(message["text"])
         return {
             "ok": True,
@@ -1459,6 +1509,7 @@ class FakeSlack:
     def _post_ephemeral(self, params: JSON, team: str) -> JSON:
         channel = self._channel(params)["id"]
         text, blocks = self._content(params)
+        ts = self.new_ts()
         self.ephemeral.append(
             {
                 "source": "chat.postEphemeral",
@@ -1467,9 +1518,10 @@ class FakeSlack:
                 "text": text or "",
                 "blocks": blocks,
                 "thread_ts": params.get("thread_ts"),
+                "ts": ts,
             }
         )
-        return {"ok": True, "message_ts": self._new_ts()}
+        return {"ok": True, "message_ts": ts}
 
     def _start_stream(self, params: JSON, team: str) -> JSON:
         if self.stream_mode == "unsupported":
@@ -1502,7 +1554,7 @@ class FakeSlack:
         message["text"] += _stream_text(params)
         blocks = _decoded(params.get("blocks"))
         if blocks is not None:
-            _check_blocks(blocks)
+            _check_blocks(blocks, self._image_shown)
             message["blocks"] = blocks
         metadata = _metadata(params)
         if metadata:
@@ -1586,6 +1638,101 @@ class FakeSlack:
     def _conversations_info(self, params: JSON, team: str) -> JSON:
         return {"ok": True, "channel": copy.deepcopy(self._channel(params))}
 
+    def _get_upload_url(self, params: JSON, team: str) -> JSON:
+        filename = str(params.get("filename") or "")
+        try:
+            length = int(params.get("length") or 0)
+        except ValueError:
+            raise _SlackError("invalid_arguments") from None
+        if not filename or length <= 0:
+            raise _SlackError("missing_argument")
+        if len(str(params.get("alt_txt") or "")) > 1_000:
+            raise _SlackError("alt_txt_too_large")
+        file_id = f"F{self._next():010d}"
+        key = secrets.token_urlsafe(16)
+        self._pending_uploads[key] = {
+            "file_id": file_id,
+            "filename": filename,
+            "length": length,
+            "team": team,
+            "content": None,
+        }
+        return {"ok": True, "upload_url": f"{self.url}upload/v1/{key}", "file_id": file_id}
+
+    def _complete_upload(self, params: JSON, team: str) -> JSON:
+        """Files become real once their bytes arrived; without a channel they stay private to the
+        uploader (the bot), shared nowhere, as Slack keeps them."""
+        wanted = _decoded(params.get("files"))
+        if not isinstance(wanted, list) or not wanted or not all(isinstance(f, dict) for f in wanted):
+            raise _SlackError("invalid_arguments")
+        by_id = {upload["file_id"]: (key, upload) for key, upload in self._pending_uploads.items()}
+        found = [by_id.get(str(item.get("id"))) for item in wanted]
+        if any(entry is None or entry[1]["content"] is None or entry[1]["team"] != team for entry in found):
+            raise _SlackError("file_not_found")
+        channel = self._channel(params, "channel_id")["id"] if params.get("channel_id") else None
+        files = []
+        for item, (key, upload) in zip(wanted, found, strict=True):
+            del self._pending_uploads[key]
+            name = upload["filename"]
+            mimetype = mimetypes.guess_type(name)[0] or "application/octet-stream"
+            filetype = name.rpartition(".")[2].lower() if "." in name else "binary"
+            file = self.add_file(
+                upload["content"],
+                name,
+                mimetype=mimetype,
+                filetype=filetype,
+                file_id=upload["file_id"],
+                title=item.get("title") or name,
+            )
+            file.update(user=self.bot_user_id, is_public=False, channels=[], groups=[], ims=[])
+            self._processed_at[file["id"]] = time.monotonic() + self.upload_processing_seconds
+            files.append(copy.deepcopy(file))
+        if channel is not None:
+            message = self._bot_message(
+                channel,
+                str(params.get("initial_comment") or ""),
+                thread_ts=params.get("thread_ts") or None,
+                blocks=None,
+                metadata=None,
+            )
+            message.update(files=copy.deepcopy(files), upload=True)
+        return {"ok": True, "files": files}
+
+    def _files_delete(self, params: JSON, team: str) -> JSON:
+        file_id = str(params.get("file") or "")
+        file = self.files.get(file_id)
+        if file is None:
+            raise _SlackError("file_not_found")
+        if file.get("user") != self.bot_user_id:
+            raise _SlackError("cant_delete_file")
+        del self.files[file_id]
+        self._file_content.pop(file_id, None)
+        self._processed_at.pop(file_id, None)
+        return {"ok": True}
+
+    def _image_shown(self, block: JSON) -> bool:
+        """Slack's check of an image block: alt text, and exactly one of `image_url` and
+        `slack_file`; a `slack_file` names exactly one of `id` and `url` (url_private or permalink)
+        of a PNG, JPEG or GIF file in the workspace that Slack has finished processing."""
+        alt = block.get("alt_text")
+        if not isinstance(alt, str) or not 0 < len(alt) <= MAX_ALT_TEXT:
+            return False
+        url, slack_file = block.get("image_url"), block.get("slack_file")
+        if (url is None) == (slack_file is None):
+            return False
+        if url is not None:
+            return isinstance(url, str) and url.startswith(("http://", "https://"))
+        if not isinstance(slack_file, dict) or ("id" in slack_file) == ("url" in slack_file):
+            return False
+        if "id" in slack_file:
+            file = self.files.get(str(slack_file["id"]))
+        else:
+            named = str(slack_file["url"])
+            file = next((f for f in self.files.values() if named in (f["url_private"], f["permalink"])), None)
+        if file is None or file["mimetype"] not in IMAGE_FILE_TYPES:
+            return False
+        return time.monotonic() >= self._processed_at.get(file["id"], 0.0)
+
     def _files_info(self, params: JSON, team: str) -> JSON:
         file = self.files.get(str(params.get("file") or ""))
         if file is None:
@@ -1601,7 +1748,7 @@ class FakeSlack:
         view = _decoded(params.get("view"))
         if not isinstance(view, dict) or view.get("type") != kind:
             raise _SlackError("invalid_arguments")
-        _check_blocks(view.get("blocks") or [], MAX_VIEW_BLOCKS)
+        _check_blocks(view.get("blocks") or [], self._image_shown, MAX_VIEW_BLOCKS)
         view_id = f"V{self._next():010d}"
         return {
             **view,

@@ -24,17 +24,23 @@ from bot.config import ConfigError
 from bot.conversation import BotIdentity
 from bot.routing import Decision, decide
 from bot.sandbox.run import Sandbox
-from bot.sandbox.workspace import DM, GENERAL, ME, RANDOM, Upload
+from bot.sandbox.workspace import DM, GENERAL, ME, RANDOM, Upload, ts_order
 from bot.store import threads
 
 CHANNELS = {"general": GENERAL, "random": RANDOM, "dm": DM}
 ANSWER_MARGIN_SECONDS = 30.0
 """Beyond the bot's own limit on one answer (CLAUDE_TOTAL_TIMEOUT) before a step counts as unanswered."""
+QUIET_SECONDS = 30.0
+"""No reply being written and no call to Slack for this long: the bot is not going to answer."""
 POLL_SECONDS = 0.05
 
 
 class ScriptError(ConfigError):
     """A script that can't be replayed; reported like a bad setting, in one sentence."""
+
+
+class NoAnswer(Exception):
+    """A step the bot should have answered and didn't; the message says how long it was given."""
 
 
 @dataclass(frozen=True)
@@ -127,9 +133,10 @@ async def replay(box: Sandbox, script: Script, out: TextIO) -> int:
         _print(box, message, out)
         thread = message.get("thread_ts", message["ts"])
         if await _expects_answer(box, channel, message):
-            answers = await _answers(box, channel, thread, message["ts"], timeout)
-            if answers is None:
-                print(f"(no answer within {timeout:.0f} s)", file=out, flush=True)
+            try:
+                answers = await _answers(box, channel, thread, message["ts"], timeout)
+            except NoAnswer as exc:
+                print(f"(no answer: {exc})", file=out, flush=True)
                 return 1
             for answer in answers:
                 _print(box, answer, out)
@@ -139,12 +146,11 @@ async def replay(box: Sandbox, script: Script, out: TextIO) -> int:
 async def _command(box: Sandbox, channel: str, text: str, user: str, out: TextIO) -> None:
     print(f"{box.workspace.name(user)}: {text}", file=out)
     answer = await box.workspace.command(channel, text, user=user)
-    bot = box.workspace.name(box.workspace.slack.bot_user_id)
     text = box.workspace.readable(answer["text"])
     if not text and box.workspace.modal is not None:
         text = f"[opens a window: {box.workspace.modal['title']['text']}]"
         box.workspace.close_modal()
-    print(f"{bot} (only visible to you): {text}\n", file=out, flush=True)
+    print(f"{box.workspace.name(answer['from'])} (only visible to you): {text}\n", file=out, flush=True)
 
 
 async def _expects_answer(box: Sandbox, channel: str, message: dict[str, Any]) -> bool:
@@ -161,21 +167,27 @@ async def _expects_answer(box: Sandbox, channel: str, message: dict[str, Any]) -
 
 async def _answers(
     box: Sandbox, channel: str, thread_ts: str, after: str, timeout: float
-) -> list[dict[str, Any]] | None:
+) -> list[dict[str, Any]]:
     """The bot's messages after `after` once its turn is over: it has written in the thread and
-    no reply is in flight or still streaming."""
+    no reply is in flight or still streaming. A bot that does nothing at all (it dropped the
+    message) is given up on after QUIET_SECONDS; one that is busy, after `timeout`."""
     slack = box.workspace.slack
     lanes = box.bot.runtime.services.lanes
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        answers = [
-            m for m in slack.bot_messages(channel, thread_ts) if _ts(m["ts"]) > _ts(after) and m.get("text")
-        ]
+    now = time.monotonic()
+    deadline, last_activity, calls_seen = now + timeout, now, len(slack.calls)
+    while now < deadline:
+        replies = slack.bot_messages(channel, thread_ts)
+        answers = [m for m in replies if ts_order(m["ts"]) > ts_order(after) and m.get("text")]
         streaming = any(slack.is_streaming(channel, m["ts"]) for m in answers)
         if answers and not lanes.running and not streaming:
             return answers
+        if lanes.running or streaming or len(slack.calls) != calls_seen:
+            last_activity, calls_seen = now, len(slack.calls)
+        elif now - last_activity >= QUIET_SECONDS:
+            raise NoAnswer(f"the bot did nothing for {QUIET_SECONDS:.0f} s after this message")
         await asyncio.sleep(POLL_SECONDS)
-    return None
+        now = time.monotonic()
+    raise NoAnswer(f"none within {timeout:.0f} s")
 
 
 def _print(box: Sandbox, message: dict[str, Any], out: TextIO) -> None:
@@ -183,6 +195,3 @@ def _print(box: Sandbox, message: dict[str, Any], out: TextIO) -> None:
     files = "".join(f" [file: {f['name']}]" for f in message.get("files", []))
     print(f"{box.workspace.name(str(message.get('user')))}: {text}{files}\n", file=out, flush=True)
 
-
-def _ts(ts: str) -> tuple[int, ...]:
-    return tuple(int(part) for part in ts.split("."))

@@ -143,7 +143,8 @@ async def run_command(request: web.Request) -> web.Response:
     text = str(body.get("text") or "")
     if not text.startswith("/"):
         raise web.HTTPBadRequest(text="a command starts with /")
-    answer = await workspace.command(_channel(workspace, body.get("channel")), text)
+    thread_ts = str(body.get("thread_ts") or "") or None
+    answer = await workspace.command(_channel(workspace, body.get("channel")), text, thread_ts=thread_ts)
     return web.json_response(answer)
 
 

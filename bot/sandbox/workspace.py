@@ -24,6 +24,16 @@ ME = "U0YOU"
 GENERAL = "C0GENERAL"
 RANDOM = "C0RANDOM"
 DM = "D0CLAUDE"
+SLACKBOT = "USLACKBOT"
+APP_COMMANDS = frozenset({"/claude"})
+"""The slash commands the app's manifest declares: the only ones Slack delivers to it."""
+NOT_A_COMMAND = (
+    "`{command}` is not a valid command. In Slack, all messages that start with the \"/\" character "
+    "are interpreted as commands. If you are trying to send a message and not run a command, try "
+    "preceding the \"/\" with an empty space."
+)
+NOT_IN_THREADS = "`{command}` is not supported in threads. Sorry!"
+"""Slack's own answers (from Slackbot) to an unknown command, and to an app's command in a thread."""
 MENTION = re.compile(r"(?<![\w<])@([\w.-]+)")
 WIRE_MARKUP = re.compile(r"<([@#!][^|>]+|[a-z][a-z0-9+.-]*:[^|>]+)(?:\|([^>]*))?>")
 WRITES_IN_THREAD = frozenset({"chat.postMessage", "chat.startStream"})
@@ -47,6 +57,8 @@ def sandbox_slack() -> FakeSlack:
         team_id=TEAM_ID,
         team_domain="sandbox",
     )
+    # The database outlives a run (event claims, bot threads): each run's messages must be new to it.
+    slack.clock_timestamps = True
     # Your own workspace: you are its admin, so the App Home shows usage and admin commands work.
     slack.add_user(ME, "you", display_name="You", is_admin=True)
     slack.add_channel(GENERAL, "general")
@@ -67,6 +79,8 @@ class Workspace:
         self._command_answers: list[JSON] = []
         self._modal: JSON | None = None
         self._modal_errors: dict[str, str] = {}
+        self._pressed: dict[tuple[str, str, str], str] = {}
+        """(channel, message ts, person) -> the feedback button they pressed last."""
         slack.observers.append(self._observe)
 
     # ------------------------------------------------------------------ acting
@@ -100,15 +114,26 @@ class Workspace:
             self.bot_url, channel, user, self.to_wire(text), thread_ts=thread_ts, files=files or None
         )
 
-    async def command(self, channel: str, text: str, *, user: str = ME) -> JSON:
-        """Runs a slash command such as `/claude prompt Be brief`; returns its ephemeral answer."""
+    async def command(
+        self, channel: str, text: str, *, user: str = ME, thread_ts: str | None = None
+    ) -> JSON:
+        """Runs a slash command such as `/claude prompt Be brief`; returns its ephemeral answer,
+        which Slack shows unless it is empty (the command opened a window instead). Slack itself
+        answers a command no app declares, and an app's command typed in a thread."""
         command, _, rest = text.strip().partition(" ")
-        status, body = await self.slack.slash_command(
-            self.bot_url, rest.strip(), command=command, user=user, channel=channel
-        )
-        answer = {"channel": channel, "user": user, **_ack_answer(command, status, body)}
-        self._command_answers.append(answer)
-        self.changed.set()
+        if thread_ts is not None or command not in APP_COMMANDS:
+            refusal = NOT_IN_THREADS if thread_ts is not None else NOT_A_COMMAND
+            reply = {"from": SLACKBOT, "text": refusal.format(command=command), "blocks": None}
+        else:
+            status, body = await self.slack.slash_command(
+                self.bot_url, rest.strip(), command=command, user=user, channel=channel
+            )
+            reply = {"from": self.slack.bot_user_id, **_ack_answer(command, status, body)}
+        where = {"channel": channel, "thread_ts": thread_ts, "user": user, "ts": self.slack.new_ts()}
+        answer = {**where, **reply}
+        if answer["text"] or answer["blocks"]:
+            self._command_answers.append(answer)
+            self.changed.set()
         return answer
 
     async def click(
@@ -122,7 +147,11 @@ class Workspace:
         element_type: str = "button",
         user: str = ME,
     ) -> None:
-        """A press on a message's button (Stop, Retry, Continue) or feedback button."""
+        """A press on a message's button (Stop, Retry, Continue) or feedback button, which then
+        looks pressed to the person who pressed it, as in Slack."""
+        if element_type == "feedback_buttons":
+            self._pressed[(channel, ts, user)] = self._feedback_choice(channel, ts, value)
+            self.changed.set()
         await self.slack.block_action(
             self.bot_url,
             user=user,
@@ -193,6 +222,13 @@ class Workspace:
             return "Slackbot" if user_id == "USLACKBOT" else user_id
         return str(user["profile"]["display_name"] or user["real_name"] or user["name"])
 
+    def channel_name(self, channel_id: str, label: str | None = None) -> str:
+        """What Slack shows for `<#C…>`: the channel's current name, whatever label came with it."""
+        channel = self.slack.channels.get(channel_id)
+        if channel is None or channel["is_im"]:
+            return label or channel_id
+        return str(channel["name"])
+
     def readable(self, text: str) -> str:
         """Slack's wire markup as a person reads it (`<@U1>` is "@Alice"), layout untouched."""
 
@@ -201,7 +237,10 @@ class Workspace:
             if target.startswith("@"):
                 return "@" + self.name(target[1:])
             if target.startswith("#"):
-                return "#" + (label or target[1:])
+                return "#" + self.channel_name(target[1:], label)
+            if target.startswith("!date^"):
+                # A terminal has no viewer's time zone: the bot's own fallback text says it in UTC.
+                return label or target
             if target.startswith("!"):
                 return "@" + (label or target[1:].split("^")[0])
             return f"{label} ({target})" if label and label != target else target
@@ -215,7 +254,11 @@ class Workspace:
             "team": slack.team_name,
             "me": ME,
             "bot": slack.bot_user_id,
-            "names": {user_id: self.name(user_id) for user_id in slack.users},
+            "names": {
+                **{user_id: self.name(user_id) for user_id in slack.users},
+                SLACKBOT: self.name(SLACKBOT),
+                **{c["id"]: c["name"] for c in slack.channels.values() if not c["is_im"]},
+            },
             "channels": [
                 {"id": c["id"], "name": "Claude" if c["is_im"] else c["name"], "is_im": c["is_im"]}
                 for c in slack.channels.values()
@@ -228,11 +271,21 @@ class Workspace:
                 {"channel": channel, "thread_ts": ts, "status": status}
                 for (channel, ts), status in self._thinking.items()
             ],
-            "ephemeral": [
-                {"channel": e["channel"], "text": e.get("text", ""), "blocks": e.get("blocks")}
-                for e in (*self._command_answers, *slack.ephemeral)
-                if e.get("user") == ME
-            ],
+            "ephemeral": sorted(
+                (
+                    {
+                        "channel": e["channel"],
+                        "thread_ts": e.get("thread_ts"),
+                        "ts": e["ts"],
+                        "from": e.get("from", slack.bot_user_id),
+                        "text": e.get("text", ""),
+                        "blocks": e.get("blocks"),
+                    }
+                    for e in (*self._command_answers, *slack.ephemeral)
+                    if e.get("user") == ME and _shown_as_ephemeral(e)
+                ),
+                key=lambda e: ts_order(e["ts"]),
+            ),
             "panes": self._panes(),
             "home": slack.views.get(ME),
             "modal": {"view": self._modal, "errors": self._modal_errors} if self._modal else None,
@@ -263,9 +316,22 @@ class Workspace:
                 for f in message.get("files", [])
             ],
             "reply_count": message.get("reply_count", 0),
+            "pressed": self._pressed.get((channel, ts, ME)),
             "streaming": self.slack.is_streaming(channel, ts),
             "edited": "edited" in message,
         }
+
+    def _feedback_choice(self, channel: str, ts: str, value: str) -> str:
+        """Which of the message's feedback buttons carries `value`: positive_button or negative_button."""
+        for message in self.slack.messages(channel):
+            if message["ts"] != ts:
+                continue
+            for block in message.get("blocks") or []:
+                for element in block.get("elements") or []:
+                    if element.get("type") == "feedback_buttons":
+                        negative = (element.get("negative_button") or {}).get("value")
+                        return "negative_button" if value == negative else "positive_button"
+        return "positive_button"
 
     def _panes(self) -> list[JSON]:
         """Each pane thread's latest title and suggested prompts: Slack shows them above and under
@@ -303,6 +369,18 @@ class Workspace:
                 self._thinking.pop(key, None)
         elif call.method in WRITES_IN_THREAD and params.get("thread_ts"):
             self._thinking.pop((str(params.get("channel")), str(params["thread_ts"])), None)
+
+
+def _shown_as_ephemeral(entry: JSON) -> bool:
+    """A response_url answer that replaces or deletes the original is a change to it, not a note."""
+    if entry.get("replace_original") or entry.get("delete_original"):
+        return False
+    return bool(entry.get("text") or entry.get("blocks"))
+
+
+def ts_order(ts: str) -> tuple[int, ...]:
+    """Slack timestamps in time order (as numbers, not as text or floats)."""
+    return tuple(int(part) for part in ts.split("."))
 
 
 def _ack_answer(command: str, status: int, body: str) -> JSON:

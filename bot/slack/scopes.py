@@ -10,5 +10,6 @@ BOT_SCOPES = (
     "assistant:write",
     "users:read",
     "files:read",
+    "files:write",
     "commands",
 )

@@ -1,5 +1,5 @@
 """The bot's database: settings, usage and bookkeeping, never message text."""
 
-from bot.store.db import Database
+from bot.store.db import Database, DatabaseUnavailable
 
-__all__ = ["Database"]
+__all__ = ["Database", "DatabaseUnavailable"]

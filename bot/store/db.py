@@ -11,22 +11,33 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import URL, event, inspect, make_url, text
+from sqlalchemy import URL, event, inspect, text
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 from sqlmodel import SQLModel
 
 from bot.store import migrations
+from bot.store.urls import engine_url, missing_folder, sqlite_file, unreachable
 
 _LOCAL_LOCKS: defaultdict[tuple[str, str], asyncio.Lock] = defaultdict(asyncio.Lock)
 """`Database.exclusive` on SQLite, per file and name, shared by every engine on that file."""
 
 
+class DatabaseUnavailable(Exception):
+    """The database can't be opened or reached; the message tells the operator what to do."""
+
+
 class Database:
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = url
-        parsed, options = _engine_options(url)
-        self.engine: AsyncEngine = create_async_engine(parsed, echo=echo, **options)
+        self._parsed, options = _engine_options(url)
+        self.engine: AsyncEngine = create_async_engine(self._parsed, echo=echo, **options)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
@@ -38,12 +49,32 @@ class Database:
     async def upgrade(self) -> str | None:
         """Run the migrations up to head on this engine (so in its `?search_path=` schema, where
         `alembic_version` lives too); the revision reached. Safe to run from several processes."""
-        async with self.engine.begin() as conn:
+        async with self._first_connection() as conn, conn.begin():
             return await conn.run_sync(migrations.upgrade)
 
     async def has_table(self, name: str) -> bool:
-        async with self.engine.connect() as conn:
+        """False for an SQLite file that isn't there yet: asking must not create it."""
+        path = sqlite_file(self._parsed)
+        if path is not None and path.parent.is_dir() and not path.exists():
+            return False
+        async with self._first_connection() as conn:
             return await conn.run_sync(lambda sync: inspect(sync).has_table(name))
+
+    @asynccontextmanager
+    async def _first_connection(self) -> AsyncIterator[AsyncConnection]:
+        """What start-up and the CLI connect with first: a database that can't be reached is a
+        setting to correct, said in one sentence (`DatabaseUnavailable`), not a traceback."""
+        problem = missing_folder(self._parsed)
+        if problem is not None:
+            raise DatabaseUnavailable(problem)
+        try:
+            conn = await self.engine.connect()
+        except Exception as exc:
+            raise DatabaseUnavailable(unreachable(self._parsed, exc)) from exc
+        try:
+            yield conn
+        finally:
+            await conn.close()
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
@@ -99,7 +130,7 @@ class Database:
 def _engine_options(url: str) -> tuple[URL, dict[str, Any]]:
     """Engine options per backend. A PostgreSQL `?search_path=` picks the schema (asyncpg has no
     URL parameter for it), so one database can hold several deployments or test runs."""
-    parsed = _asyncpg_url(make_url(url))
+    parsed = engine_url(url)
     if parsed.get_backend_name() == "sqlite":
         return parsed, {"connect_args": {"timeout": 30}}
     options: dict[str, Any] = {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 10}
@@ -108,18 +139,6 @@ def _engine_options(url: str) -> tuple[URL, dict[str, Any]]:
         parsed = parsed.difference_update_query(["search_path"])
         options["connect_args"] = {"server_settings": {"search_path": str(search_path)}}
     return parsed, options
-
-
-def _asyncpg_url(url: URL) -> URL:
-    """Hosts hand out `postgres://…?sslmode=…` (Fly's `postgres attach`, Heroku, Render); the bot
-    ships asyncpg, which SQLAlchemy only picks when named, and which calls that option `ssl`."""
-    if url.drivername not in ("postgres", "postgresql", "postgresql+asyncpg"):
-        return url
-    url = url.set(drivername="postgresql+asyncpg")
-    sslmode = url.query.get("sslmode")
-    if sslmode is None:
-        return url
-    return url.difference_update_query(["sslmode"]).update_query_dict({"ssl": sslmode})
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -17,6 +17,7 @@ def history_calls(h: Harness) -> int:
 async def test_a_new_mention_and_a_new_dm_read_no_history(harness: Harness) -> None:
     harness.claude.script("hello", "hi again")
     mention = await harness.slack.user_says(harness.url, "C1", "U1", "<@UBOT> what's new?")
+    await harness.wait_for_turns(1)
     dm = await harness.slack.user_says(harness.url, "D1", "U1", "hello there")
     await harness.wait_for_turns(2)
     assert history_calls(harness) == 0

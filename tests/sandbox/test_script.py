@@ -3,14 +3,17 @@ text, and accounted in the ledger under the sandbox's own workspace."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
+from bot.sandbox import script
+from bot.sandbox.run import sandbox
 from bot.sandbox.script import ScriptError, Step, load_script
-from bot.sandbox.workspace import GENERAL, RANDOM
+from bot.sandbox.workspace import GENERAL, ME, RANDOM
 from tests.sandbox.conftest import run_bot
 
 
@@ -72,6 +75,41 @@ def test_a_scripted_conversation_prints_the_thread_and_is_in_the_ledger(
     assert list(rows) == ["T0SANDBOX"]
     assert rows["T0SANDBOX"]["requests"] == 3
     assert rows["T0SANDBOX"]["output_tokens"] > 0
+
+
+def test_a_script_run_twice_in_one_folder_is_answered_both_times(
+    tmp_path: Path, sandbox_env: dict[str, str]
+) -> None:
+    """The database outlives a run (it remembers which messages were answered), so every run's
+    messages must be new to it, or the second run's are dropped as redeliveries."""
+    (tmp_path / "chat.yaml").write_text(
+        'steps:\n  - "@Claude hello"\n  - text: and again\n    thread: true\n'
+    )
+
+    for run in (1, 2):
+        done = run_bot(tmp_path, sandbox_env, "sandbox", "--script", "chat.yaml", "--speed", "2000")
+
+        assert done.returncode == 0, f"run {run}: {done.stdout}\n{done.stderr}"
+        lines = done.stdout.splitlines()
+        said = [line.split(":")[0] for line in lines if line.startswith(("You:", "Claude:"))]
+        assert said == ["You", "Claude", "You", "Claude"], f"run {run}: {done.stdout}"
+
+
+async def test_a_bot_that_does_nothing_is_given_up_on_quietly_soon(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No reply in flight and no call to Slack: reported after QUIET_SECONDS, not after the bot's
+    15-minute limit on one answer."""
+    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}")
+    monkeypatch.setattr(script, "QUIET_SECONDS", 0.3)
+    async with sandbox(offline=True, tokens_per_second=2000) as box:
+        # A message stored but never delivered: the bot can't know of it.
+        message = box.workspace.slack.post_message(GENERAL, ME, "<@UBOT> anyone?")
+
+        with pytest.raises(script.NoAnswer, match="did nothing for 0 s"):
+            await asyncio.wait_for(
+                script._answers(box, GENERAL, message["ts"], message["ts"], timeout=600), timeout=30
+            )
 
 
 def test_a_message_the_bot_would_not_answer_is_not_waited_for(

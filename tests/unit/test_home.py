@@ -5,8 +5,18 @@ from __future__ import annotations
 import json
 from datetime import date, timedelta
 
+from bot.chart import Day
 from bot.conversation import NOTICE_EVENT_TYPE, BotIdentity
-from bot.home import WINDOW_DAYS, cache_line, daily_chart, feedback_line, home_view, month_line
+from bot.home import (
+    CHART_TITLE,
+    WINDOW_DAYS,
+    cache_line,
+    chart_days,
+    chart_summary,
+    feedback_line,
+    home_view,
+    month_line,
+)
 from bot.pane import context_channel, first_question_title, greeting_metadata, shorten
 from bot.slack.blocks import feedback_actions, feedback_vote
 from bot.store.usage_report import Ranked, WorkspaceUsage
@@ -57,17 +67,46 @@ def test_admin_view_has_every_figure_within_slack_limits() -> None:
         assert all(len(t) <= 3000 for t in texts)
 
 
-def test_chart_has_a_bar_per_day_scaled_to_the_busiest() -> None:
-    lines = daily_chart({TODAY: 12_000, TODAY - timedelta(days=3): 3_000}, TODAY).splitlines()
-    assert len(lines) == WINDOW_DAYS
-    assert lines[0].startswith("Oct 24") and lines[-1].startswith("Nov 22")
-    assert lines[-1].count("█") == 24 and lines[-1].endswith("12k")
-    assert lines[-4].count("█") == 6 and lines[-4].endswith("3,000")
-    assert lines[-2].endswith("·") and "█" not in lines[-2]
+def test_the_chart_covers_every_day_of_the_window_oldest_first() -> None:
+    days = chart_days({TODAY: 12_000, TODAY - timedelta(days=3): 3_000}, TODAY)
+
+    assert len(days) == WINDOW_DAYS
+    assert days[0] == Day(TODAY - timedelta(days=WINDOW_DAYS - 1), 0)
+    assert days[-4:] == [
+        Day(TODAY - timedelta(days=3), 3_000),
+        Day(TODAY - timedelta(days=2), 0),
+        Day(TODAY - timedelta(days=1), 0),
+        Day(TODAY, 12_000),
+    ]
 
 
-def test_a_tiny_day_still_shows_a_sliver() -> None:
-    assert "▏" in daily_chart({TODAY: 1_000_000, TODAY - timedelta(days=1): 1}, TODAY).splitlines()[-2]
+def test_the_chart_in_words() -> None:
+    summary = chart_summary({TODAY: 12_000, TODAY - timedelta(days=3): 30_000}, TODAY)
+
+    assert summary == "Busiest day Nov 19: 30k tokens. Today so far: 12k. Average: 1,400 a day."
+    assert chart_summary({}, TODAY) == "No tokens used in the last 30 days."
+
+
+def test_the_chart_is_an_image_of_the_uploaded_file_described_in_words() -> None:
+    view = home_view(bot_user_id="UBOT", usage=usage(), budget=None, today=TODAY, chart="F0CHART")
+    images = [block for block in view["blocks"] if block["type"] == "image"]
+
+    assert images == [
+        {
+            "type": "image",
+            "slack_file": {"id": "F0CHART"},
+            "alt_text": chart_summary(usage().daily, TODAY),
+            "title": {"type": "plain_text", "text": CHART_TITLE},
+        }
+    ]
+
+
+def test_without_a_chart_file_the_figures_are_in_words() -> None:
+    view = home_view(bot_user_id="UBOT", usage=usage(), budget=None, today=TODAY)
+    text = json.dumps(view)
+
+    assert not [block for block in view["blocks"] if block["type"] == "image"]
+    assert f"*{CHART_TITLE}*\\n{chart_summary(usage().daily, TODAY)}" in text
 
 
 def test_cache_line_gives_ratio_and_net_saving() -> None:

@@ -124,14 +124,34 @@ function keepScrolled(container, draw) {
   if (atBottom) container.scrollTop = container.scrollHeight;
 }
 
+// Messages and the notes only this person sees, in time order: Slack shows a note where it arrived.
+function inTimeOrder(messages, notes) {
+  return [...messages.map((m) => ({ message: m })), ...notes.map((n) => ({ note: n }))].sort((a, b) =>
+    compareTs((a.message || a.note).ts, (b.message || b.note).ts),
+  );
+}
+
+function compareTs(a, b) {
+  const [aSeconds, aMicros] = a.split(".").map(Number);
+  const [bSeconds, bMicros] = b.split(".").map(Number);
+  return aSeconds - bSeconds || aMicros - bMicros;
+}
+
 function renderChannel(snap) {
   const container = document.getElementById("messages");
   keepScrolled(container, () => {
     container.replaceChildren();
     const messages = snap.messages[state.channel] || [];
     const top = messages.filter((m) => !m.thread_ts || m.thread_ts === m.ts);
-    if (!top.length) container.append(el("div", "empty", "No messages yet. Say hello to @Claude."));
-    for (const message of top) {
+    const notes = snap.ephemeral.filter((e) => e.channel === state.channel && !e.thread_ts);
+    if (!top.length && !notes.length) {
+      container.append(el("div", "empty", "No messages yet. Say hello to @Claude."));
+    }
+    for (const { message, note } of inTimeOrder(top, notes)) {
+      if (note) {
+        container.append(ephemeralNode(snap, note));
+        continue;
+      }
       const node = messageNode(snap, message, { inThread: false });
       const status = thinking(snap, state.channel, message.ts);
       if (message.reply_count || status) {
@@ -146,9 +166,6 @@ function renderChannel(snap) {
       }
       container.append(node);
     }
-    for (const note of snap.ephemeral.filter((e) => e.channel === state.channel)) {
-      container.append(ephemeralNode(snap, note));
-    }
   });
 }
 
@@ -162,10 +179,15 @@ function renderThread(snap) {
   const chat = snap.panes.find((p) => p.channel === state.channel && p.thread_ts === state.thread);
   document.getElementById("thread-title").textContent = chat ? chat.title || "New chat" : "Thread";
   const container = document.getElementById("thread-messages");
+  const notes = snap.ephemeral.filter((e) => e.channel === state.channel && e.thread_ts === state.thread);
   keepScrolled(container, () => {
     container.replaceChildren();
-    messages.forEach((m, i) => {
-      container.append(messageNode(snap, m, { inThread: true }));
+    inTimeOrder(messages, notes).forEach(({ message, note }, i) => {
+      if (note) {
+        container.append(ephemeralNode(snap, note));
+        return;
+      }
+      container.append(messageNode(snap, message, { inThread: true }));
       if (i === 0 && messages.length > 1) {
         const count = messages.length - 1;
         container.append(el("div", "divider", `${count} ${count === 1 ? "reply" : "replies"}`));
@@ -243,17 +265,21 @@ function content(snap, message) {
     wrapper.append(Markup.text(message.text, snap.names, message.user === snap.bot ? "markdown" : "mrkdwn"));
   }
   if (blocks.length) {
-    wrapper.append(Markup.blocks(blocks, snap.names, (button, block) => click(message, button, block)));
+    const onClick = (button, block) => click(message, button, block);
+    wrapper.append(Markup.blocks(blocks, snap.names, onClick, message.pressed));
   }
   return wrapper;
 }
 
 function ephemeralNode(snap, note) {
-  const node = el("article", "message from-bot ephemeral");
-  node.append(el("div", "avatar", "✳"));
+  const fromBot = note.from === snap.bot;
+  const node = el("article", "message ephemeral" + (fromBot ? " from-bot" : " from-slackbot"));
+  node.dataset.ts = note.ts;
+  node.append(el("div", "avatar", fromBot ? "✳" : "✱"));
   const body = el("div", "body");
   const meta = el("div", "meta");
-  meta.append(el("span", "author", snap.names[snap.bot]), el("span", "badge", "APP"));
+  meta.append(el("span", "author", snap.names[note.from] || note.from));
+  if (fromBot) meta.append(el("span", "badge", "APP"));
   meta.append(el("span", "only-you", "Only visible to you"));
   body.append(meta);
   body.append(
@@ -380,7 +406,7 @@ function setUpComposer(form, threadTs) {
     send.disabled = true;
     try {
       if (text.trim().startsWith("/") && !files.length) {
-        await post("/api/commands", { channel: state.channel, text: text.trim() });
+        await post("/api/commands", { channel: state.channel, thread_ts: threadTs(), text: text.trim() });
       } else {
         const data = new FormData();
         data.append("channel", state.channel);

@@ -11,7 +11,8 @@ const Markup = (() => {
       "(\\b_[^_\\n]+_\\b)", // emphasis
       "(~~[^~\\n]+~~|~[^~\\n]+~)", // strike
       "(\\[[^\\]\\n]+\\]\\([^)\\s]+\\))", // [label](url)
-      "(<(?:[@#!]|https?:|mailto:)[^>\\s|]*(?:\\|[^>]*)?>)", // Slack's <url|label>, <@U…>, <#C…|name>, <!here>
+      // Slack's <url|label>, <@U…>, <#C…|name>, <!here>, <!date^…^{date} {time}|fallback>
+      "(<(?:[@#]|https?:|mailto:)[^>\\s|]*(?:\\|[^>]*)?>|<![^>|]*(?:\\|[^>]*)?>)",
       "(https?://[^\\s<>]+)", // a bare link
     ].join("|"),
     "g",
@@ -37,12 +38,82 @@ const Markup = (() => {
     return a;
   }
 
+  // `names` has everyone's and every channel's display name by id: Slack shows a channel's
+  // current name for <#C…>, whatever label came with it.
   function slackToken(token, names) {
     const [target, label] = token.slice(1, -1).split("|", 2);
     if (target.startsWith("@")) return el("span", "mention", "@" + (names[target.slice(1)] || label || target.slice(1)));
-    if (target.startsWith("#")) return el("span", "mention", "#" + (label || target.slice(1)));
+    if (target.startsWith("#")) return el("span", "mention", "#" + (names[target.slice(1)] || label || target.slice(1)));
+    if (target.startsWith("!date^")) return document.createTextNode(slackDate(target, label));
     if (target.startsWith("!")) return el("span", "mention", "@" + (label || target.slice(1).split("^")[0]));
     return link(unescapeSlack(target), label && unescapeSlack(label));
+  }
+
+  // <!date^1700000000^{date_short} at {time}|fallback>, in the viewer's own time zone as Slack
+  // shows it; the fallback when the timestamp or a token can't be read.
+  function slackDate(target, fallback) {
+    const [, stamp, format] = target.split("^");
+    const when = new Date(Number(stamp) * 1000);
+    if (!stamp || Number.isNaN(when.getTime()) || !format) return unescapeSlack(fallback || target);
+    let unknown = false;
+    const text = format.replace(/\{(\w+)\}/g, (_, token) => {
+      const value = dateToken(when, token);
+      if (value === null) unknown = true;
+      return value;
+    });
+    return unknown ? unescapeSlack(fallback || text) : unescapeSlack(text);
+  }
+
+  function dateToken(when, token) {
+    const day = (options) => when.toLocaleDateString("en-US", options);
+    const ordinal = (n) => n + (n % 10 === 1 && n !== 11 ? "st" : n % 10 === 2 && n !== 12 ? "nd" : n % 10 === 3 && n !== 13 ? "rd" : "th");
+    const date = `${day({ month: "long" })} ${ordinal(when.getDate())}, ${when.getFullYear()}`;
+    const relative = () => {
+      const days = Math.round((startOfDay(when) - startOfDay(new Date())) / 86400000);
+      return { 0: "Today", [-1]: "Yesterday", 1: "Tomorrow" }[days] || null;
+    };
+    switch (token) {
+      case "date_num":
+        return `${when.getFullYear()}-${String(when.getMonth() + 1).padStart(2, "0")}-${String(when.getDate()).padStart(2, "0")}`;
+      case "date":
+        return date;
+      case "date_short":
+        return day({ month: "short", day: "numeric", year: "numeric" });
+      case "date_long":
+        return `${day({ weekday: "long" })}, ${date}`;
+      case "date_pretty":
+        return relative() || date;
+      case "date_short_pretty":
+        return relative() || day({ month: "short", day: "numeric", year: "numeric" });
+      case "date_long_pretty":
+        return relative() || `${day({ weekday: "long" })}, ${date}`;
+      case "time":
+        return when.toLocaleTimeString("en-US", { hour: "numeric", minute: "2-digit" });
+      case "time_secs":
+        return when.toLocaleTimeString("en-US", { hour: "numeric", minute: "2-digit", second: "2-digit" });
+      case "ago":
+        return ago(when);
+      default:
+        return null;
+    }
+  }
+
+  function startOfDay(date) {
+    return new Date(date.getFullYear(), date.getMonth(), date.getDate()).getTime();
+  }
+
+  function ago(when) {
+    const seconds = Math.round((Date.now() - when.getTime()) / 1000);
+    const steps = [[60, "second"], [60, "minute"], [24, "hour"], [30, "day"], [12, "month"], [Infinity, "year"]];
+    let n = Math.abs(seconds);
+    for (const [size, unit] of steps) {
+      if (n < size) {
+        const amount = `${n} ${unit}${n === 1 ? "" : "s"}`;
+        return seconds >= 0 ? `${amount} ago` : `in ${amount}`;
+      }
+      n = Math.floor(n / size);
+    }
+    return "";
   }
 
   // Inline markup of one line into `parent`.
@@ -190,8 +261,9 @@ const Markup = (() => {
   }
 
   // Block Kit, generically: what any app posts or publishes, not only this bot's blocks.
-  // `onClick(button, block)` makes buttons live; without it they are shown disabled.
-  function blocks(list, names, onClick) {
+  // `onClick(button, block)` makes buttons live; without it they are shown disabled. `pressed`
+  // names the feedback button this person pressed last, which Slack shows pressed.
+  function blocks(list, names, onClick, pressed) {
     const root = el("div", "blocks");
     for (const block of list || []) {
       const type = block.type;
@@ -233,8 +305,11 @@ const Markup = (() => {
           if (item.type === "feedback_buttons") {
             for (const key of ["positive_button", "negative_button"]) {
               const choice = item[key] || {};
-              const pressed = { type: item.type, action_id: item.action_id, value: choice.value, text: choice.text };
-              actions.append(button(pressed, block, onClick));
+              const press = { type: item.type, action_id: item.action_id, value: choice.value, text: choice.text };
+              const node = button(press, block, onClick);
+              node.classList.toggle("pressed", key === pressed);
+              node.setAttribute("aria-pressed", String(key === pressed));
+              actions.append(node);
             }
           } else actions.append(button(item, block, onClick));
         }
@@ -244,12 +319,37 @@ const Markup = (() => {
       } else if (type === "rich_text") {
         root.append(text(richText(block).trim(), names, "mrkdwn"));
       } else if (type === "image") {
-        root.append(el("div", "block image-alt", "🖼 " + (block.alt_text || (block.title && block.title.text) || "image")));
+        root.append(image(block));
       } else {
         root.append(el("div", "unsupported", "[" + type + " block]"));
       }
     }
     return root;
+  }
+
+  // An image block: a file uploaded to the workspace is shown (the sandbox serves its files); an
+  // image_url from the internet is named, since the page loads nothing from outside.
+  function image(block) {
+    const figure = el("figure", "block image");
+    if (block.title && block.title.text) figure.append(el("figcaption", "", block.title.text));
+    const file = slackFileId(block.slack_file);
+    if (!file) {
+      figure.append(el("span", "image-alt", "🖼 " + (block.alt_text || "image")));
+      return figure;
+    }
+    const img = el("img");
+    img.src = `/files/${encodeURIComponent(file)}/image`;
+    img.alt = block.alt_text || "";
+    figure.append(img);
+    return figure;
+  }
+
+  function slackFileId(slackFile) {
+    if (!slackFile) return null;
+    if (slackFile.id) return slackFile.id;
+    // url_private (…/files-pri/T…-F…/name) or the permalink (…/files/F…/name).
+    const found = /[/-](F[A-Z0-9]{8,})\//.exec(slackFile.url || "");
+    return found ? found[1] : null;
   }
 
   // A modal's text field; other input elements are named, not simulated.
