@@ -14,6 +14,7 @@ from bot.routing import Decision, decide, thread_of
 from bot.services import Services
 from bot.slack.notices import post_notice
 from bot.store import threads
+from bot.store.threads import MessageClaim
 from bot.turn import TurnRequest, run_turn
 
 log = logging.getLogger(__name__)
@@ -39,14 +40,13 @@ async def take_message(
     team_id = str(context.team_id or event.get("team") or "")
     thread = thread_of(event, team_id)
     logs.bind(event_id=event_id, team_id=team_id, channel_id=thread.channel_id, thread_ts=thread.thread_ts)
-    db = services.db
     if decision is Decision.IF_BOT_THREAD and not await threads.is_member(
-        db, team_id, thread.channel_id, thread.thread_ts
+        services.db, team_id, thread.channel_id, thread.thread_ts
     ):
         return
-    if not await threads.claim(db, f"{team_id}:{thread.channel_id}:{event['ts']}"):
+    key = f"{team_id}:{thread.channel_id}:{event['ts']}"
+    if not await services.claims.take(MessageClaim(key, team_id, thread.channel_id, thread.thread_ts)):
         return
-    await threads.join(db, team_id, thread.channel_id, thread.thread_ts)
     request = TurnRequest(thread, context.enterprise_id, event.get("user"), dict(event))
     await answer(services, client, bot, request)
 

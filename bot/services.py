@@ -18,6 +18,7 @@ from bot.slack.reply import NativeSupport
 from bot.slack.roles import Roles
 from bot.slack.users import UserDirectory
 from bot.store import Database
+from bot.store.threads import MessageClaims
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,10 @@ class Services:
     lanes: ThreadLanes[Any] = field(default_factory=ThreadLanes)
     roles: Roles = field(default_factory=Roles)
     """Who is a workspace admin or owner, for `/claude`'s workspace-wide settings."""
+    claims: MessageClaims = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.claims = MessageClaims(self.db)
 
     async def drain(self, grace: float) -> None:
         """Let replies in flight finish within `grace`, then end the rest with an "interrupted" note."""

@@ -96,7 +96,8 @@ async def _run_turn(
         feedback=settings.slack_feedback_buttons,
     )
     writer = SlackReply(target, services.budgets, services.native, options)
-    setup, _ = await asyncio.gather(load_setup(services, client, thread), writer.start())
+    # The status first: in a burst, each turn's settings query would otherwise go out ahead of it.
+    _, setup = await asyncio.gather(writer.start(), load_setup(services, client, thread))
     if setup.refusal is not None:
         await writer.finish()
         await _notice(client, thread, setup.refusal, "budget")
