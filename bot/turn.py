@@ -30,9 +30,9 @@ from bot.slack.history import fetch_thread, with_trigger
 from bot.slack.notices import post_notice
 from bot.slack.ratebudget import workspace_key
 from bot.slack.reply import ReplyTarget, SlackReply, WriterOptions
-from bot.store import ledger
+from bot.store import spending
 from bot.store.models import UsageRecord
-from bot.turn_setup import TurnSetup, load_setup
+from bot.turn_setup import TurnSetup, load_setup, reserve
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +107,11 @@ async def _run_turn(
         await writer.finish()
         await _notice(client, thread, UNREADABLE_THREAD, "history")
         return
+    reservation = await reserve(services, thread, setup, prepared.params)
+    if reservation.refusal is not None:
+        await writer.finish()
+        await _notice(client, thread, reservation.refusal, "budget")
+        return
     signal = services.stops[reply_id] = StopSignal()
     try:
         result = await _stream_until_stopped(services, client, thread, prepared.params, writer, signal)
@@ -127,7 +132,8 @@ async def _run_turn(
     if prepared.file_notes:
         await _notice(client, thread, _files_note(prepared.file_notes), "files")
     await _close_with_notice(client, thread, result, prepared.omitted, signal.reason)
-    await _account(services, request, prepared.params["model"], result, written[0] if written else None)
+    reply_ts = written[0] if written else None
+    await _account(services, request, prepared.params["model"], result, reply_ts, reservation.id)
 
 
 async def _prepare(
@@ -289,12 +295,18 @@ async def _notice(
 
 
 async def _account(
-    services: Services, request: TurnRequest, model: str, result: StreamResult, reply_ts: str | None = None
+    services: Services,
+    request: TurnRequest,
+    model: str,
+    result: StreamResult,
+    reply_ts: str | None = None,
+    reservation: str | None = None,
 ) -> None:
-    """One ledger row per Messages API call, and the same figures for `/metrics`; `reply_ts` (the
-    answer's first message) lets feedback on the answer find the row."""
+    """One ledger row per Messages API call, in place of the turn's budget reservation once the
+    turn's last call is done, and the same figures for `/metrics`; `reply_ts` (the answer's first
+    message) lets feedback on the answer find the row."""
     row = _usage_row(request, model, result, reply_ts)
-    await ledger.record(services.db, row)
+    await spending.settle(services.db, row, reservation)
     metrics.record_reply(
         team_id=row.team_id,
         model=model,

@@ -24,7 +24,7 @@ from sqlmodel import SQLModel
 from bot.store import Database, ledger, migrations, prompts, threads
 from tests.conftest import fresh_database
 
-HEAD = "0003"
+HEAD = "0004"
 NEW_TABLES = {
     "slack_installations",
     "slack_bots",
@@ -33,6 +33,8 @@ NEW_TABLES = {
     "channel_models",
     "prompt_changes",
     "feedback",
+    "usage_months",
+    "token_reservations",
 }
 LEDGER_INDEX = "ix_usage_records_team_id_created_at"
 TABLES_IN_SCHEMA = text(
