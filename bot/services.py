@@ -10,9 +10,10 @@ from typing import Any
 import aiohttp
 import anthropic
 
+from bot.admission import Admission, Caps
 from bot.config import Settings
 from bot.files import FileCache
-from bot.lanes import StopSignal, ThreadLanes
+from bot.lanes import Lanes, StopSignal, ThreadLanes
 from bot.slack.ratebudget import Budgets
 from bot.slack.reply import NativeSupport
 from bot.slack.roles import Roles
@@ -36,16 +37,30 @@ class Services:
     files: FileCache
     stops: dict[str, StopSignal] = field(default_factory=dict)
     """Replies being written in this process, by the value of their Stop button."""
-    lanes: ThreadLanes[Any] = field(default_factory=ThreadLanes)
+    lanes: Lanes[Any] = field(default_factory=ThreadLanes)
     roles: Roles = field(default_factory=Roles)
     """Who is a workspace admin or owner, for `/claude`'s workspace-wide settings."""
     claims: MessageClaims = field(init=False)
+    admission: Admission = field(init=False)
+    """Turns running at once, per person and per process, and the queue behind them."""
 
     def __post_init__(self) -> None:
         self.claims = MessageClaims(self.db)
+        settings = self.settings
+        self.admission = Admission(
+            Caps(
+                per_user=settings.max_replies_per_user,
+                in_flight=settings.max_turns_in_flight,
+                queued_per_user=settings.max_queued_per_user,
+                queued=settings.max_queued_turns,
+            )
+        )
 
     async def drain(self, grace: float) -> None:
-        """Let replies in flight finish within `grace`, then end the rest with an "interrupted" note."""
+        """Start nothing new: queued turns are told at once (their events were acknowledged, so Slack
+        won't redeliver them). Let replies in flight finish within `grace`, then end the rest with an
+        "interrupted" note."""
+        self.admission.close()
         running = set(self.lanes.running)
         if running:
             log.info("waiting up to %.0fs for %d replies in flight", grace, len(running))

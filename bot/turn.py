@@ -247,7 +247,7 @@ async def _stream_until_stopped(
 async def _close_with_notice(
     client: AsyncWebClient, thread: Thread, result: StreamResult, omitted: int, stop_reason: str
 ) -> None:
-    value = json.dumps({"c": thread.channel_id, "t": thread.thread_ts})
+    value = again_value(thread)
     actions: list[dict[str, Any]] = []
     if result.stopped:
         text, kind = (
@@ -274,6 +274,11 @@ async def _close_with_notice(
     else:
         return
     await _notice(client, thread, text, kind, actions)
+
+
+def again_value(thread: Thread) -> str:
+    """What a Retry or Continue button carries: the thread to answer again."""
+    return json.dumps({"c": thread.channel_id, "t": thread.thread_ts})
 
 
 def _files_note(notes: list[str]) -> str:
