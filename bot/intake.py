@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import logging
+from dataclasses import replace
 from typing import Any
 
 from slack_bolt.context.async_context import AsyncBoltContext
@@ -20,6 +20,7 @@ from bot.routing import Decision, Thread, decide, thread_of
 from bot.services import Services
 from bot.slack.blocks import RETRY_ACTION, button
 from bot.slack.notices import post_notice
+from bot.slack.reply import THINKING_STATUS
 from bot.store import threads
 from bot.store.threads import MessageClaim
 from bot.turn import TurnRequest, again_value, run_turn
@@ -56,6 +57,8 @@ async def take_message(
     context: AsyncBoltContext,
     client: AsyncWebClient,
     event_id: str | None = None,
+    *,
+    redelivered: bool = False,
 ) -> None:
     bot = identity(context)
     decision = decide(event, bot=bot, answer_bots=services.settings.bot_answer_other_bots)
@@ -68,11 +71,43 @@ async def take_message(
         services.db, team_id, thread.channel_id, thread.thread_ts
     ):
         return
+    thinking = None
+    if _thinks_early(event, decision, redelivered=redelivered):
+        thinking = asyncio.create_task(_think(client, thread))
     key = f"{team_id}:{thread.channel_id}:{event['ts']}"
-    if not await services.claims.take(MessageClaim(key, team_id, thread.channel_id, thread.thread_ts)):
+    claimed = False
+    try:
+        claimed = await services.claims.take(MessageClaim(key, team_id, thread.channel_id, thread.thread_ts))
+    finally:
+        if thinking is not None and not claimed:
+            await thinking  # the message's taker shows the same status
+    if not claimed:
         return
-    request = TurnRequest(thread, context.enterprise_id, event.get("user"), dict(event))
+    request = TurnRequest(thread, context.enterprise_id, event.get("user"), dict(event), thinking)
     await answer(services, client, bot, request)
+
+
+def _thinks_early(event: dict[str, Any], decision: Decision, *, redelivered: bool) -> bool:
+    """Whether the "is thinking…" status goes out before the claim, which in a burst waits behind
+    everyone else's events: for a question that starts a thread of its own (no answer there yet for
+    the status to sit under), on its first delivery (a redelivery's answer may be written already),
+    and once per mention (its `message` twin leaves it to the `app_mention`)."""
+    if decision is not Decision.ANSWER or redelivered or event.get("thread_ts"):
+        return False
+    return event.get("type") == "app_mention" or event.get("channel_type") == "im"
+
+
+async def _think(client: AsyncWebClient, thread: Thread) -> bool:
+    """True once Slack shows the status. Never raises: whatever failed, the turn's reply writer
+    tries again and has the fallback (a placeholder message)."""
+    try:
+        await client.assistant_threads_setStatus(
+            channel_id=thread.channel_id, thread_ts=thread.thread_ts, status=THINKING_STATUS
+        )
+    except Exception as exc:  # a cosmetic call with a fallback: the writer reports what fails
+        log.info("early status failed: %s", type(exc).__name__)
+        return False
+    return True
 
 
 async def answer(services: Services, client: AsyncWebClient, bot: BotIdentity, request: TurnRequest) -> None:
@@ -82,11 +117,21 @@ async def answer(services: Services, client: AsyncWebClient, bot: BotIdentity, r
     async def attempt(current: TurnRequest) -> None:
         thread = current.thread
         person = f"{thread.team_id}:{current.user_id or '-'}"
-        waiting = functools.partial(_show_waiting, client, thread)
+        waited = False
+
+        async def waiting(verdict: Verdict) -> None:
+            nonlocal waited
+            waited = True
+            if current.thinking is not None:
+                await current.thinking  # so "waiting" lands after "thinking", not before
+            await _show_waiting(client, thread, verdict)
+
         async with services.admission.turn(person, waiting) as verdict:
             if verdict is not Verdict.GO:
                 await _turn_away(client, thread, verdict)
                 return
+            if waited:  # the status says "waiting": the turn says "thinking" again
+                current = replace(current, thinking=None)
             try:
                 await run_turn(services, client, bot, current)
             except Exception:

@@ -59,6 +59,9 @@ class TurnRequest:
     user_id: str | None
     trigger: dict[str, Any] | None
     """The message that started the turn, in case Slack's history doesn't have it yet."""
+    thinking: asyncio.Task[bool] | None = None
+    """The "is thinking…" status already sent for a new thread (see `intake`); True once Slack took
+    it, so the turn doesn't send it again."""
 
 
 @dataclass(frozen=True)
@@ -97,7 +100,8 @@ async def _run_turn(
     )
     writer = SlackReply(target, services.budgets, services.native, options)
     # The status first: in a burst, each turn's settings query would otherwise go out ahead of it.
-    _, setup = await asyncio.gather(writer.start(), load_setup(services, client, thread))
+    start = writer.start() if request.thinking is None else _start_unless_thinking(writer, request.thinking)
+    _, setup = await asyncio.gather(start, load_setup(services, client, thread))
     if setup.refusal is not None:
         await writer.finish()
         await _notice(client, thread, setup.refusal, "budget")
@@ -134,6 +138,11 @@ async def _run_turn(
     await _close_with_notice(client, thread, result, prepared.omitted, signal.reason)
     reply_ts = written[0] if written else None
     await _account(services, request, prepared.params["model"], result, reply_ts, reservation.id)
+
+
+async def _start_unless_thinking(writer: SlackReply, thinking: asyncio.Task[bool]) -> None:
+    if not await thinking:
+        await writer.start()  # its fallback: a placeholder message
 
 
 async def _prepare(
