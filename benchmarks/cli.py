@@ -26,10 +26,11 @@ from benchmarks.scenarios import (
     run_capacity,
     run_replies,
 )
+from benchmarks.spending import run_budget
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_JSON = ROOT / "benchmarks" / "results" / "latest.json"
-SECTIONS = ("replies", "ack", "capacity", "rss")
+SECTIONS = ("replies", "ack", "capacity", "rss", "budget")
 # What --quick changes, so a smoke run finishes in well under a minute.
 QUICK = {
     "tokens": 100,
@@ -70,7 +71,7 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m benchmarks",
         description="Benchmark the bot (as its own process) against the fake Slack and fake Claude.",
-        epilog="With none of --replies/--ack/--capacity/--rss/--all, runs --replies and --ack.",
+        epilog="With none of --replies/--ack/--capacity/--rss/--budget/--all, runs --replies and --ack.",
     )
     p.add_argument("--modes", default="auto,edit,native", help="stream modes to run (SLACK_STREAM_MODE)")
     p.add_argument("--concurrency", help="simultaneous replies per scenario (default 1,10,50)")
@@ -90,7 +91,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--ack", action="store_true", help="HTTP ack latency at --ack-rate events/s")
     p.add_argument("--capacity", action="store_true", help="search the capacity figure")
     p.add_argument("--rss", action="store_true", help="peak RSS with --rss-replies replies in flight")
-    p.add_argument("--all", action="store_true", help="replies, baseline, ack, capacity and rss")
+    p.add_argument("--budget", action="store_true", help="a burst of mentions against a small monthly budget")
+    p.add_argument("--all", action="store_true", help="replies, baseline, ack, capacity, rss and budget")
     p.add_argument("--ack-rate", type=float, default=50.0, help="events per second (default 50)")
     p.add_argument("--ack-seconds", type=float, help="seconds of events (default 5)")
     p.add_argument("--ack-load", type=int, default=0, help="replies streaming during the ack run (default 0)")
@@ -100,6 +102,12 @@ def parser() -> argparse.ArgumentParser:
         choices=("tiers", "off"),
         default="off",
         help="rate limits during --rss (default off, so all replies are in flight at once)",
+    )
+    p.add_argument(
+        "--budget-mentions", type=int, default=40, help="mentions at once for --budget (default 40)"
+    )
+    p.add_argument(
+        "--budget-tokens", type=int, default=1000, help="monthly budget for --budget (default 1000)"
     )
     p.add_argument("--capacity-start", type=int, default=10, help="first capacity step (default 10)")
     p.add_argument("--capacity-max", type=int, help="last capacity step tried (default 200)")
@@ -194,7 +202,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         settle=args.settle,
     )
     results: dict[str, list[dict[str, Any]]] = {
-        k: [] for k in ("replies", "baseline", "ack", "rss", "capacity")
+        k: [] for k in ("replies", "baseline", "ack", "rss", "capacity", "budget")
     }
     if "replies" in args.sections:
         for concurrency in args.concurrency:
@@ -225,6 +233,11 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             _progress(f"capacity: mode={mode} steps={steps}")
             paced = args.capacity_rate_limits == "tiers"
             results["capacity"].append(await run_capacity(config, mode, steps, paced=paced))
+    if "budget" in args.sections:
+        _progress(f"budget: {args.budget_mentions} mentions against {args.budget_tokens} tokens")
+        results["budget"].append(
+            await run_budget(config, args.modes[0], args.budget_mentions, args.budget_tokens)
+        )
     return results
 
 
@@ -243,6 +256,8 @@ def render(results: dict[str, list[dict[str, Any]]], targets: list[dict[str, Any
         parts.append(report.rss_table(results["rss"]))
     if results["capacity"]:
         parts.append(report.capacity_table(results["capacity"]))
+    if results["budget"]:
+        parts.append(report.budget_table(results["budget"]))
     parts.append(report.targets_table(targets))
     return "\n\n".join(parts)
 
@@ -258,6 +273,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         results["ack"],
         results["rss"],
         results["capacity"],
+        results["budget"],
         args.slack_latency * 1000,
     )
     print(render(results, targets))
@@ -281,6 +297,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "rate_limits": args.rss_rate_limits,
                 "bot_env": UNPACED_BOT_ENV if args.rss_rate_limits == "off" else {},
             },
+            "budget": {"mentions": args.budget_mentions, "tokens": args.budget_tokens},
             "capacity": {
                 "start": args.capacity_start,
                 "max": args.capacity_max,

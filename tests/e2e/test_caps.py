@@ -6,10 +6,13 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from sqlalchemy import func, select
+
 from bot.admission import Verdict
 from bot.conversation import NOTICE_EVENT_TYPE
 from bot.fakes.claude import RecordedRequest
 from bot.intake import TURNED_AWAY, WAITING_STATUS
+from bot.store.models import TokenReservation
 from tests.conftest import Harness, wait_until
 
 
@@ -89,7 +92,9 @@ async def test_a_flood_from_one_person_is_bounded_and_every_mention_hears_back(m
 
 
 async def test_shutdown_starts_no_queued_turn_and_tells_its_thread(make_harness: Any) -> None:
-    h: Harness = await make_harness(max_turns_in_flight=1, shutdown_grace_seconds=0.2)
+    h: Harness = await make_harness(
+        max_turns_in_flight=1, shutdown_grace_seconds=0.2, monthly_token_budget=1_000_000
+    )
     h.claude.tokens_per_second = 5
     h.claude.script("a long and slow answer " * 20)
     parents = await mention_all(h, ["U1", "U2", "U3"])
@@ -104,3 +109,8 @@ async def test_shutdown_starts_no_queued_turn_and_tells_its_thread(make_harness:
     restarted = [n for notices in told for n in notices if n["text"] == TURNED_AWAY[Verdict.CLOSED]]
     assert len(restarted) == 2 and all("Retry" in str(n["blocks"]) for n in restarted)
     assert sum("restarted while answering" in n["text"] for notices in told for n in notices) == 1
+    [row] = await h.wait_for_turns(1)
+    assert row.error_kind == "stopped" and row.output_tokens > 0, "the interrupted answer is in the ledger"
+    async with h.db.session() as session:
+        left = (await session.execute(select(func.count()).select_from(TokenReservation))).scalar_one()
+    assert left == 0, "its reservation was settled, not left to expire"
