@@ -12,6 +12,7 @@ from bot.admission import Verdict
 from bot.conversation import NOTICE_EVENT_TYPE
 from bot.fakes.claude import RecordedRequest
 from bot.intake import TURNED_AWAY, WAITING_STATUS
+from bot.slack.reply import THINKING_STATUS
 from bot.store.models import TokenReservation
 from tests.conftest import Harness, wait_until
 
@@ -41,8 +42,10 @@ def answered(h: Harness, parent: dict[str, Any]) -> bool:
     return bool(answers) and not notices
 
 
-def statuses(h: Harness) -> list[str]:
-    return [str(c.params.get("status")) for c in h.slack.calls_to("assistant.threads.setStatus")]
+def statuses(h: Harness, thread_ts: str | None = None) -> list[str]:
+    """Statuses set, in order: in one thread, or anywhere."""
+    calls = h.slack.calls_to("assistant.threads.setStatus")
+    return [str(c.params.get("status")) for c in calls if thread_ts in (None, c.params.get("thread_ts"))]
 
 
 async def mention_all(h: Harness, users: list[str]) -> list[dict[str, Any]]:
@@ -58,7 +61,12 @@ async def test_one_person_has_three_answers_in_the_making_at_most_and_gets_all(m
     await h.wait_for_turns(10, timeout=60)
     assert all(answered(h, parent) for parent in parents)
     assert 1 < most_at_once(claude_calls(h)) <= 3
-    assert WAITING_STATUS[Verdict.WAIT_FOR_USER] in statuses(h)
+    waited = WAITING_STATUS[Verdict.WAIT_FOR_USER]
+    assert waited in statuses(h)
+    for parent in parents:
+        shown = statuses(h, parent["ts"])
+        if waited in shown:
+            assert THINKING_STATUS in shown[shown.index(waited) :], "thinking again once its turn came"
 
 
 async def test_the_process_runs_its_cap_of_turns_and_queues_the_rest(make_harness: Any) -> None:
