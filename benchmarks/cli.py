@@ -27,10 +27,11 @@ from benchmarks.scenarios import (
     run_capacity,
     run_replies,
 )
+from benchmarks.spending import run_budget
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_JSON = ROOT / "benchmarks" / "results" / "latest.json"
-SECTIONS = ("replies", "ack", "capacity", "rss", "burst")
+SECTIONS = ("replies", "ack", "capacity", "rss", "burst", "budget")
 # What --quick changes, so a smoke run finishes in well under a minute.
 QUICK = {
     "tokens": 100,
@@ -73,7 +74,8 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m benchmarks",
         description="Benchmark the bot (as its own process) against the fake Slack and fake Claude.",
-        epilog="With none of --replies/--ack/--capacity/--rss/--burst/--all: --replies, --ack, --burst.",
+        epilog="Without a run chosen (--replies, --ack, --capacity, --rss, --burst, --budget, --all):"
+        " --replies, --ack, --burst.",
     )
     p.add_argument("--modes", default="auto,edit,native", help="stream modes to run (SLACK_STREAM_MODE)")
     p.add_argument("--concurrency", help="simultaneous replies per scenario (default 1,10,50)")
@@ -96,7 +98,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--burst", action="store_true", help="a busy workspace: many mentions at once, per channel"
     )
-    p.add_argument("--all", action="store_true", help="replies, baseline, ack, capacity, rss and burst")
+    p.add_argument(
+        "--all", action="store_true", help="every run: replies, baseline, ack, capacity, rss, burst, budget"
+    )
     p.add_argument("--burst-mentions", type=int, help="mentions at once in the burst (default 80)")
     p.add_argument(
         "--burst-channels",
@@ -105,6 +109,7 @@ def parser() -> argparse.ArgumentParser:
         help="channels the burst is spread over, one run each (default 20,1)",
     )
     p.add_argument("--burst-tokens", type=int, default=200, help="tokens per burst answer (default 200)")
+    p.add_argument("--budget", action="store_true", help="a burst of mentions against a small monthly budget")
     p.add_argument("--ack-rate", type=float, default=50.0, help="events per second (default 50)")
     p.add_argument("--ack-seconds", type=float, help="seconds of events (default 5)")
     p.add_argument("--ack-load", type=int, default=0, help="replies streaming during the ack run (default 0)")
@@ -114,6 +119,12 @@ def parser() -> argparse.ArgumentParser:
         choices=("tiers", "off"),
         default="off",
         help="rate limits during --rss (default off, so all replies are in flight at once)",
+    )
+    p.add_argument(
+        "--budget-mentions", type=int, default=40, help="mentions at once for --budget (default 40)"
+    )
+    p.add_argument(
+        "--budget-tokens", type=int, default=1000, help="monthly budget for --budget (default 1000)"
     )
     p.add_argument("--capacity-start", type=int, default=10, help="first capacity step (default 10)")
     p.add_argument("--capacity-max", type=int, help="last capacity step tried (default 200)")
@@ -208,7 +219,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         settle=args.settle,
     )
     results: dict[str, list[dict[str, Any]]] = {
-        k: [] for k in ("replies", "baseline", "ack", "rss", "capacity", "burst")
+        k: [] for k in ("replies", "baseline", "ack", "rss", "capacity", "burst", "budget")
     }
     if "replies" in args.sections:
         for concurrency in args.concurrency:
@@ -246,6 +257,11 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             _progress(f"capacity: mode={mode} steps={steps}")
             paced = args.capacity_rate_limits == "tiers"
             results["capacity"].append(await run_capacity(config, mode, steps, paced=paced))
+    if "budget" in args.sections:
+        _progress(f"budget: {args.budget_mentions} mentions against {args.budget_tokens} tokens")
+        results["budget"].append(
+            await run_budget(config, args.modes[0], args.budget_mentions, args.budget_tokens)
+        )
     return results
 
 
@@ -266,6 +282,8 @@ def render(results: dict[str, list[dict[str, Any]]], targets: list[dict[str, Any
         parts.append(report.capacity_table(results["capacity"]))
     if results["burst"]:
         parts.append(report.burst_table(results["burst"]))
+    if results["budget"]:
+        parts.append(report.budget_table(results["budget"]))
     parts.append(report.targets_table(targets))
     return "\n\n".join(parts)
 
@@ -281,6 +299,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         results["ack"],
         results["rss"],
         results["capacity"],
+        results["budget"],
         args.slack_latency * 1000,
         results["burst"],
     )
@@ -305,6 +324,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "rate_limits": args.rss_rate_limits,
                 "bot_env": UNPACED_BOT_ENV if args.rss_rate_limits == "off" else {},
             },
+            "budget": {"mentions": args.budget_mentions, "tokens": args.budget_tokens},
             "capacity": {
                 "start": args.capacity_start,
                 "max": args.capacity_max,

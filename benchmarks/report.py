@@ -348,8 +348,9 @@ def targets(
     acks: Sequence[dict[str, Any]],
     rss: Sequence[dict[str, Any]],
     capacity: Sequence[dict[str, Any]],
+    budgets: Sequence[dict[str, Any]],
     slack_latency_ms: float,
-    bursts: Sequence[dict[str, Any]] = (),
+    bursts: Sequence[dict[str, Any]],
 ) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
 
@@ -466,7 +467,37 @@ def targets(
             f"<= {AFTER_BURST_FIRST_TEXT_MS} ms",
             after is not None and after <= AFTER_BURST_FIRST_TEXT_MS,
         )
+    for b in budgets:
+        ceiling = b["budget"] + b["max_tokens"]
+        add(
+            "budget: spent <= budget + one answer",
+            f"{b['mode_asked']}, {b['mentions']} at once, {b['budget']} tokens",
+            f"{b['spent']} tokens, {b['heard_back']}/{b['mentions']} heard back",
+            f"<= {ceiling}, all heard back",
+            b["spent"] <= ceiling and b["heard_back"] == b["mentions"],
+        )
     return out
+
+
+def budget_table(runs: Sequence[dict[str, Any]]) -> str:
+    rows = [
+        [
+            r["mode_asked"],
+            r["mentions"],
+            r["budget"],
+            r["max_tokens"],
+            r["claude_calls"],
+            r["refused"],
+            f"{r['heard_back']}/{r['mentions']}",
+            r["spent"],
+        ]
+        for r in runs
+    ]
+    return table(
+        "Monthly budget under a burst (mentions at once; spent: the ledger's month, warm-up included)",
+        ["mode", "mentions", "budget", "max_tokens", "Claude calls", "refused", "heard back", "spent"],
+        rows,
+    )
 
 
 def targets_table(rows: Sequence[dict[str, Any]]) -> str:

@@ -64,6 +64,33 @@ class BudgetStatus:
         return self.share >= WARN_AT and self.warned_month != self.month
 
 
+@dataclass(frozen=True)
+class Estimate:
+    """What one Claude call may spend: its prompt, as estimated before the call, and its answer at
+    most `max_tokens`."""
+
+    prompt_tokens: int
+    max_tokens: int
+
+    @property
+    def tokens(self) -> int:
+        return self.prompt_tokens + self.max_tokens
+
+
+def admits(estimate: Estimate, *, spent: int, reserved: int, limit: int) -> bool:
+    """Whether a call may start, given the month's spending, the reservations of calls in flight and
+    the budget; the call then reserves `estimate.tokens`.
+
+    The prompt must fit beside everything spent and reserved; the answer may not. Requiring the
+    whole estimate to fit would refuse every question once less than `max_tokens` is left (a 4,096
+    token cap refuses at 99.6 % of a 1M budget, with room shown in `/claude budget`), and a budget
+    under `max_tokens` would never answer at all. Since every call in flight holds its whole
+    estimate, a month still ends at most one answer's `max_tokens` past its budget, however many
+    calls start at once, on however many replicas.
+    """
+    return spent + reserved + estimate.prompt_tokens <= limit
+
+
 def format_tokens(count: int) -> str:
     """Compact and readable: 950, 12.5k, 4.1M."""
     if count < 10_000:

@@ -128,6 +128,11 @@ class Settings(BaseSettings):
     claude_context_window: int = Field(default=200_000, gt=1000)
     context_margin_tokens: int = Field(default=4_000, ge=0)
     shutdown_grace_seconds: float = Field(default=30.0, ge=0)
+    max_replies_per_user: int = Field(default=3, ge=1)
+    """Answers one person may have in the making at once; more wait their turn."""
+    max_turns_in_flight: int = Field(default=100, ge=1)
+    max_queued_per_user: int = Field(default=10, ge=0)
+    max_queued_turns: int = Field(default=1000, ge=0)
     bot_system_prompt: str = DEFAULT_SYSTEM_PROMPT
 
     database_url: str = "sqlite+aiosqlite:///./bot.db"

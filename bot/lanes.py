@@ -5,11 +5,25 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 from bot.ownership import Owner
 
 T = TypeVar("T")
+T_contra = TypeVar("T_contra", contravariant=True)
+
+
+class Lanes(Protocol[T_contra]):
+    """What the rest of the bot relies on: `run` answers one request of a thread at a time, folding
+    requests that arrive meanwhile into the next; `running` holds this process's lane tasks, for
+    shutdown. `ThreadLanes` keeps a process's lanes in memory; across replicas the same contract
+    needs the database (a claim row or an advisory lock per thread)."""
+
+    running: set[asyncio.Task[object]]
+
+    async def run(
+        self, key: str, request: T_contra, runner: Callable[[T_contra], Awaitable[None]]
+    ) -> None: ...
 
 
 class ThreadLanes(Generic[T]):

@@ -10,9 +10,10 @@ from typing import Any
 import aiohttp
 import anthropic
 
+from bot.admission import Admission, Caps
 from bot.config import Settings
 from bot.files import FileCache
-from bot.lanes import ThreadLanes
+from bot.lanes import Lanes, ThreadLanes
 from bot.slack.home_chart import ChartFiles
 from bot.slack.rate_limits import SlackRateLimits
 from bot.slack.reply import NativeSupport
@@ -20,6 +21,7 @@ from bot.slack.roles import Roles
 from bot.slack.users import UserDirectory
 from bot.stops import Stops
 from bot.store import Database
+from bot.store.threads import MessageClaims
 
 log = logging.getLogger(__name__)
 
@@ -37,17 +39,33 @@ class Services:
     files: FileCache
     stops: Stops = field(default_factory=Stops)
     """Replies being written in this process, by the value of their Stop button."""
-    lanes: ThreadLanes[Any] = field(default_factory=ThreadLanes)
+    lanes: Lanes[Any] = field(default_factory=ThreadLanes)
     roles: Roles = field(init=False)
     """Who is a workspace admin or owner, for `/claude`'s workspace-wide settings."""
     charts: ChartFiles = field(default_factory=ChartFiles)
     """The App Home's usage chart per workspace, uploaded once while it is current."""
+    claims: MessageClaims = field(init=False)
+    admission: Admission = field(init=False)
+    """Turns running at once, per person and per process, and the queue behind them."""
 
     def __post_init__(self) -> None:
         self.roles = Roles(self.users)
+        self.claims = MessageClaims(self.db)
+        settings = self.settings
+        self.admission = Admission(
+            Caps(
+                per_user=settings.max_replies_per_user,
+                in_flight=settings.max_turns_in_flight,
+                queued_per_user=settings.max_queued_per_user,
+                queued=settings.max_queued_turns,
+            )
+        )
 
     async def drain(self, grace: float) -> None:
-        """Let replies in flight finish within `grace`, then end the rest with an "interrupted" note."""
+        """Start nothing new: queued turns are told at once (their events were acknowledged, so Slack
+        won't redeliver them). Let replies in flight finish within `grace`, then end the rest with an
+        "interrupted" note."""
+        self.admission.close()
         running = set(self.lanes.running)
         if running:
             log.info("waiting up to %.0fs for %d replies in flight", grace, len(running))

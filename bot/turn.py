@@ -30,9 +30,9 @@ from bot.slack.client import BudgetedWebClient
 from bot.slack.history import ThreadRead, read_thread, starts_thread, with_trigger
 from bot.slack.notices import post_notice
 from bot.slack.reply import ReplyTarget, SlackReply, WriterOptions
-from bot.store import ledger
+from bot.store import spending
 from bot.store.models import UsageRecord
-from bot.turn_setup import TurnSetup, load_setup
+from bot.turn_setup import TurnSetup, load_setup, reserve
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +62,9 @@ class TurnRequest:
     user_id: str | None
     trigger: dict[str, Any] | None
     """The message that started the turn, in case Slack's history doesn't have it yet."""
+    thinking: asyncio.Task[bool] | None = None
+    """The "is thinking…" status already sent for a new thread (see `intake`); True once Slack took
+    it, so the turn doesn't send it again."""
 
 
 @dataclass(frozen=True)
@@ -98,7 +101,9 @@ async def _run_turn(
         feedback=settings.slack_feedback_buttons,
     )
     writer = SlackReply(target, services.native, options)
-    setup, _ = await asyncio.gather(load_setup(services, client, thread), writer.start())
+    # The status first: in a burst, each turn's settings query would otherwise go out ahead of it.
+    start = writer.start() if request.thinking is None else _start_unless_thinking(writer, request.thinking)
+    _, setup = await asyncio.gather(start, load_setup(services, client, thread))
     if setup.refusal is not None:
         await writer.finish()
         await _notice(client, thread, setup.refusal, "budget")
@@ -107,6 +112,11 @@ async def _run_turn(
     if prepared is None:
         await writer.finish()
         await _notice(client, thread, UNREADABLE_THREAD, "history")
+        return
+    reservation = await reserve(services, thread, setup, prepared.params)
+    if reservation.refusal is not None:
+        await writer.finish()
+        await _notice(client, thread, reservation.refusal, "budget")
         return
     signal = StopSignal(Owner(thread.team_id, request.enterprise_id))
     services.stops.register(reply_id, signal)
@@ -129,7 +139,13 @@ async def _run_turn(
     if prepared.file_notes:
         await _notice(client, thread, _files_note(prepared.file_notes), "files")
     await _close_with_notice(client, thread, result, prepared.omitted, signal)
-    await _account(services, request, prepared.params["model"], result, written[0] if written else None)
+    reply_ts = written[0] if written else None
+    await _account(services, request, prepared.params["model"], result, reply_ts, reservation.id)
+
+
+async def _start_unless_thinking(writer: SlackReply, thinking: asyncio.Task[bool]) -> None:
+    if not await thinking:
+        await writer.start()  # its fallback: a placeholder message
 
 
 async def _prepare(
@@ -327,12 +343,18 @@ async def _notice(
 
 
 async def _account(
-    services: Services, request: TurnRequest, model: str, result: StreamResult, reply_ts: str | None = None
+    services: Services,
+    request: TurnRequest,
+    model: str,
+    result: StreamResult,
+    reply_ts: str | None = None,
+    reservation: str | None = None,
 ) -> None:
-    """One ledger row per Messages API call, and the same figures for `/metrics`; `reply_ts` (the
-    answer's first message) lets feedback on the answer find the row."""
+    """One ledger row per Messages API call, in place of the turn's budget reservation once the
+    turn's last call is done, and the same figures for `/metrics`; `reply_ts` (the answer's first
+    message) lets feedback on the answer find the row."""
     row = _usage_row(request, model, result, reply_ts)
-    await ledger.record(services.db, row)
+    await spending.settle(services.db, row, reservation)
     metrics.record_reply(
         team_id=row.team_id,
         model=model,

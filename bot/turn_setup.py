@@ -1,26 +1,33 @@
-"""What a turn needs from the store before it calls Claude: the model, the system prompt, and
-whether the workspace's monthly budget still allows the call.
+"""What a turn needs from the store before it calls Claude: the model, the system prompt, whether
+the workspace's monthly budget still allows the call, and then the call's reservation.
 
-Everything comes from one settings read and, only when a budget applies, one ledger sum. The turn
-runs this alongside its first Slack call, so the check costs it no time of its own.
+Everything before the call comes from one settings read and, only when a budget applies, one
+ledger sum. The turn runs this alongside its first Slack call, so the check costs it no time of its
+own.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.budget import BudgetStatus, effective_limit, exhausted_notice, month_start
+from bot.budget import BudgetStatus, Estimate, effective_limit, exhausted_notice, month_start
 from bot.config import Settings
+from bot.context_budget import estimate_tokens
 from bot.model_choice import Source, choose
 from bot.prompts import system_prompt
 from bot.routing import Thread
 from bot.services import Services
 from bot.slack.budget_warning import warn_in_background
-from bot.store import ledger
+from bot.store import ledger, spending
 from bot.store import settings as stored
 from bot.store.models import utcnow
+
+WRITING_MARGIN = timedelta(minutes=5)
+"""Beyond Claude's deadlines, what a turn may take to write its answer to Slack and settle."""
 
 
 @dataclass(frozen=True)
@@ -29,6 +36,16 @@ class TurnSetup:
     system: str
     refusal: str | None
     """Said in the thread instead of calling Claude (the budget is spent), or None."""
+    budget: BudgetStatus | None = None
+    """The workspace's month against its budget; None when no budget applies."""
+
+
+@dataclass(frozen=True)
+class Reservation:
+    id: str | None
+    """What the turn settles with its ledger row; None when no budget applies (or it was refused)."""
+    refusal: str | None = None
+    """Said in the thread instead of calling Claude: the budget can't take this call now."""
 
 
 async def load_setup(services: Services, client: AsyncWebClient, thread: Thread) -> TurnSetup:
@@ -46,7 +63,37 @@ async def load_setup(services: Services, client: AsyncWebClient, thread: Thread)
     if status is not None and status.needs_warning:
         warn_in_background(services.db, client, thread.team_id, status)
     refusal = exhausted_notice(status) if status is not None and status.exhausted else None
-    return TurnSetup(model, system, refusal)
+    return TurnSetup(model, system, refusal, status)
+
+
+async def reserve(
+    services: Services, thread: Thread, setup: TurnSetup, params: dict[str, Any]
+) -> Reservation:
+    """Set the call's estimate aside against the month's budget, in the database, so concurrent
+    turns on every replica see it before their own call."""
+    if setup.budget is None:
+        return Reservation(None)
+    estimate = Estimate(estimate_tokens(params["system"], params["messages"]), params["max_tokens"])
+    now = utcnow()
+    reserved = await spending.reserve(
+        services.db,
+        thread.team_id,
+        estimate,
+        limit=setup.budget.limit,
+        now=now,
+        ttl=reservation_ttl(services.settings),
+    )
+    if reserved.id is None:
+        status = BudgetStatus(reserved.spent + reserved.reserved, setup.budget.limit, now, None)
+        return Reservation(None, exhausted_notice(status))
+    return Reservation(reserved.id)
+
+
+def reservation_ttl(settings: Settings) -> timedelta:
+    """As long as a turn may legitimately hold its reservation: two Claude calls (the retry with a
+    shorter thread) to their total deadline, then writing the answer. A crashed turn's reservation
+    stops counting after that."""
+    return timedelta(seconds=2 * settings.claude_total_timeout) + WRITING_MARGIN
 
 
 def model_for(settings: Settings, found: stored.TurnSettings) -> tuple[str, Source]:

@@ -25,7 +25,7 @@ from bot.slack.encrypted_installations import TOKEN_COLUMNS
 from bot.store import Database, ledger, migrations, prompts, threads
 from tests.conftest import fresh_database
 
-HEAD = "0006"
+HEAD = "0007"
 NEW_TABLES = {
     "slack_installations",
     "slack_bots",
@@ -36,6 +36,8 @@ NEW_TABLES = {
     "feedback",
     "slack_call_leases",
     "slack_call_reserves",
+    "usage_months",
+    "token_reservations",
 }
 LEDGER_INDEX = "ix_usage_records_team_id_created_at"
 TABLES_IN_SCHEMA = text(

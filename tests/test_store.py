@@ -1,6 +1,9 @@
 """The store on SQLite and PostgreSQL: ledger sums, prompts, thread membership, claims."""
 
+import asyncio
 from datetime import timedelta
+
+from sqlalchemy import event
 
 from bot.store import Database, ledger, prompts, threads
 from bot.store.models import UsageRecord, utcnow
@@ -53,4 +56,43 @@ async def test_claims_have_one_winner_even_from_two_engines(db: Database) -> Non
         assert await threads.prune_claims(db, older_than=timedelta(seconds=-1)) == 2
         assert await threads.claim(db, "T1:C1:1.0")
     finally:
+        await other.close()
+
+
+def message(key: str, thread_ts: str = "1.0") -> threads.MessageClaim:
+    return threads.MessageClaim(key, "T1", "C1", thread_ts)
+
+
+async def test_claiming_messages_in_one_statement_joins_the_winners_threads(db: Database) -> None:
+    won = await threads.claim_messages(
+        db, [message("T1:C1:1.0"), message("T1:C1:1.0"), message("T1:C1:2.0", thread_ts="2.0")]
+    )
+    assert won == {"T1:C1:1.0", "T1:C1:2.0"}
+    assert await threads.claim_messages(db, [message("T1:C1:1.0"), message("T1:C1:3.0")]) == {"T1:C1:3.0"}
+    assert await threads.is_member(db, "T1", "C1", "1.0") and await threads.is_member(db, "T1", "C1", "2.0")
+    lost = await threads.claim_messages(db, [message("T1:C1:2.0", thread_ts="9.0")])
+    assert lost == set() and not await threads.is_member(db, "T1", "C1", "9.0"), "a lost claim joins nothing"
+
+
+async def test_a_burst_of_claims_shares_one_transaction_and_each_message_has_one_taker(db: Database) -> None:
+    other = Database(db.url)
+    commits = 0
+
+    def count(_connection: object) -> None:
+        nonlocal commits
+        commits += 1
+
+    event.listen(db.engine.sync_engine, "commit", count)
+    try:
+        here, there = threads.MessageClaims(db), threads.MessageClaims(other)
+        # Each message arrives twice here (app_mention and message) and once at another process.
+        takes = [here.take(message(f"T1:C1:{n}.0", f"{n}.0")) for n in range(50) for _ in range(2)]
+        takes += [there.take(message(f"T1:C1:{n}.0", f"{n}.0")) for n in range(50)]
+        results = await asyncio.gather(*takes)
+        for n in range(50):
+            assert sum(results[2 * n : 2 * n + 2]) + results[100 + n] == 1, f"message {n}"
+        assert commits <= 2, "claims that arrive together are written together"
+        assert all([await threads.is_member(db, "T1", "C1", f"{n}.0") for n in range(50)])
+    finally:
+        event.remove(db.engine.sync_engine, "commit", count)
         await other.close()

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import URL, event, inspect, text
+from sqlalchemy import URL, Table, event, inspect, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
@@ -24,6 +24,11 @@ from sqlmodel import SQLModel
 
 from bot.store import migrations
 from bot.store.urls import engine_url, missing_folder, sqlite_file, unreachable
+
+SQLITE_CONNECTIONS = 5
+"""Kept open for the life of the engine and never more: SQLite writes one transaction at a time
+anyway, and a burst that opened extra connections paid a thread, a file open and the pragmas for
+each (≈ 25 ms apiece, in the way of the "thinking…" status) only to close them again."""
 
 _LOCAL_LOCKS: defaultdict[tuple[str, str], asyncio.Lock] = defaultdict(asyncio.Lock)
 """`Database.exclusive` on SQLite, per file and name, shared by every engine on that file."""
@@ -81,12 +86,16 @@ class Database:
         async with self._sessions() as session:
             yield session
 
+    def insert(self, table: type[SQLModel] | Table) -> Any:
+        """This backend's INSERT, which has `on_conflict_do_nothing` / `_do_update`."""
+        return (postgresql.insert if self.dialect == "postgresql" else sqlite.insert)(table)
+
     async def insert_ignore(self, table: type[SQLModel], **values: Any) -> bool:
         """Insert a row unless its key exists; True when this call inserted it.
 
         The database decides, so two processes racing for the same key get one winner.
         """
-        statement = self._insert(table).values(**values).on_conflict_do_nothing()
+        statement = self.insert(table).values(**values).on_conflict_do_nothing()
         async with self.session() as session:
             result = await session.execute(statement)
             await session.commit()
@@ -97,16 +106,13 @@ class Database:
     ) -> None:
         """Insert a row, or when one with the same `keys` exists, set its `refresh` columns; one
         statement, so racing processes can't both insert."""
-        insert = self._insert(table).values(**values)
+        insert = self.insert(table).values(**values)
         statement = insert.on_conflict_do_update(
             index_elements=list(keys), set_={name: insert.excluded[name] for name in refresh}
         )
         async with self.session() as session:
             await session.execute(statement)
             await session.commit()
-
-    def _insert(self, table: type[SQLModel]) -> Any:
-        return (postgresql.insert if self.dialect == "postgresql" else sqlite.insert)(table)
 
     @asynccontextmanager
     async def exclusive(self, name: str) -> AsyncIterator[None]:
@@ -132,7 +138,7 @@ def _engine_options(url: str) -> tuple[URL, dict[str, Any]]:
     URL parameter for it), so one database can hold several deployments or test runs."""
     parsed = engine_url(url)
     if parsed.get_backend_name() == "sqlite":
-        return parsed, {"connect_args": {"timeout": 30}}
+        return parsed, {"connect_args": {"timeout": 30}, "pool_size": SQLITE_CONNECTIONS, "max_overflow": 0}
     options: dict[str, Any] = {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 10}
     search_path = parsed.query.get("search_path")
     if search_path:

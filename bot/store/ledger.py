@@ -1,15 +1,28 @@
-"""The token ledger: one row per Messages API call, summed per workspace."""
+"""The token ledger: one row per Messages API call, summed per workspace, with each workspace's
+running total per month kept beside it."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import Table, func, literal, update
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
+from bot.budget import month_key, month_start, next_month_start
 from bot.store.db import Database
-from bot.store.models import UsageRecord
+from bot.store.models import UsageMonth, UsageRecord
+
+TOKENS = (
+    UsageRecord.input_tokens
+    + UsageRecord.output_tokens
+    + UsageRecord.cache_creation_input_tokens
+    + UsageRecord.cache_read_input_tokens
+)
+"""Every token of a call, as a budget counts them: input, output, cache writes and cache reads."""
+_MONTHS: Table = UsageMonth.__table__  # type: ignore[assignment]
 
 
 @dataclass(frozen=True)
@@ -33,8 +46,56 @@ class TeamUsage:
 
 async def record(db: Database, row: UsageRecord) -> None:
     async with db.session() as session:
-        session.add(row)
+        await add(db, session, row)
         await session.commit()
+
+
+async def add(db: Database, session: AsyncSession, row: UsageRecord) -> None:
+    """The row, and its tokens on its workspace's month, in the caller's transaction: the month's
+    total can't drift from the ledger, whichever process writes."""
+    session.add(row)
+    tokens = (
+        row.input_tokens + row.output_tokens + row.cache_creation_input_tokens + row.cache_read_input_tokens
+    )
+    added = await session.execute(
+        update(_MONTHS)
+        .where(_MONTHS.c.team_id == row.team_id, _MONTHS.c.month == month_key(row.created_at))
+        .values(tokens=_MONTHS.c.tokens + tokens)
+    )
+    if added.rowcount == 0:  # type: ignore[attr-defined]
+        await session.flush()  # so the month's first total, summed from the ledger, includes this row
+        first = _month_from_ledger(db, row.team_id, row.created_at)
+        await session.execute(
+            first.on_conflict_do_update(
+                index_elements=["team_id", "month"], set_={"tokens": _MONTHS.c.tokens + tokens}
+            )
+        )
+
+
+async def month_tokens_locked(db: Database, session: AsyncSession, team_id: str, now: datetime) -> int:
+    """The workspace's tokens this month, with its month row locked until the caller's transaction
+    ends (a row lock on PostgreSQL, SQLite's write lock), so that writers on any replica queue up."""
+    lock = (
+        update(_MONTHS)
+        .where(_MONTHS.c.team_id == team_id, _MONTHS.c.month == month_key(now))
+        .values(tokens=_MONTHS.c.tokens)
+        .returning(_MONTHS.c.tokens)
+    )
+    tokens = (await session.execute(lock)).scalar_one_or_none()
+    if tokens is None:
+        await session.execute(_month_from_ledger(db, team_id, now).on_conflict_do_nothing())
+        tokens = (await session.execute(lock)).scalar_one()
+    return int(tokens)
+
+
+def _month_from_ledger(db: Database, team_id: str, at: datetime) -> Any:
+    """INSERT the month's row as the ledger has it: rows from before the totals existed count too."""
+    total = select(literal(team_id), literal(month_key(at)), func.coalesce(func.sum(TOKENS), 0)).where(
+        UsageRecord.team_id == team_id,
+        col(UsageRecord.created_at) >= month_start(at),
+        col(UsageRecord.created_at) < next_month_start(at),
+    )
+    return db.insert(_MONTHS).from_select(["team_id", "month", "tokens"], total)
 
 
 async def usage_by_team(
@@ -61,14 +122,8 @@ async def usage_by_team(
 
 async def tokens_since(db: Database, team_id: str, since: datetime) -> int:
     """Every token the workspace's calls used from `since` on (a budget counts all four kinds).
-    One range scan of `ix_usage_records_team_id_created_at`: it runs before every turn."""
-    total = (
-        UsageRecord.input_tokens
-        + UsageRecord.output_tokens
-        + UsageRecord.cache_creation_input_tokens
-        + UsageRecord.cache_read_input_tokens
-    )
-    statement = select(func.coalesce(func.sum(total), 0)).where(
+    One range scan of `ix_usage_records_team_id_created_at`."""
+    statement = select(func.coalesce(func.sum(TOKENS), 0)).where(
         UsageRecord.team_id == team_id, col(UsageRecord.created_at) >= since
     )
     async with db.session() as session:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import Index, text
+from sqlalchemy import BigInteger, Column, Index, text
 from sqlmodel import Field, SQLModel
 
 
@@ -160,3 +160,30 @@ class SlackCallReserve(SQLModel, table=True):
     replica: str = Field(primary_key=True, max_length=100)
     reserved: int = 0
     seen_at: datetime = Field(default_factory=utcnow)
+
+
+class UsageMonth(SQLModel, table=True):
+    """A workspace's tokens in one calendar month (UTC), kept with each ledger row in that row's
+    transaction, so it always equals the ledger's sum. Budget reservations lock this row: a
+    constant-time check instead of summing the month's ledger under a lock."""
+
+    __tablename__ = "usage_months"
+
+    team_id: str = Field(primary_key=True, max_length=32)
+    month: str = Field(primary_key=True, max_length=7)
+    """`YYYY-MM`."""
+    tokens: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+
+
+class TokenReservation(SQLModel, table=True):
+    """Tokens set aside for a Claude call in flight: its estimate, until the ledger row replaces it.
+    A reservation past `expires_at` (its turn crashed) no longer counts, and goes at the next one."""
+
+    __tablename__ = "token_reservations"
+    __table_args__ = (Index("ix_token_reservations_team_id_expires_at", "team_id", "expires_at"),)
+
+    id: str = Field(primary_key=True, max_length=32)
+    team_id: str = Field(max_length=32)
+    tokens: int = Field(sa_column=Column(BigInteger, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime

@@ -34,6 +34,15 @@ BOT_LIMITS = {
 }
 
 
+def people(slack: FakeSlack, count: int) -> list[str]:
+    """As many people as mentions: a burst is many people, each within the per-person cap."""
+    ids = [f"UP{i}" for i in range(count)]
+    for user in ids:
+        if user not in slack.users:
+            slack.add_user(user, user.lower(), display_name=f"Person {user}")
+    return ids
+
+
 def scaled_limits(slack: FakeSlack) -> None:
     slack.rate_window = 60.0 / SCALE
     slack.rate_limits = dict(SCALED_TIERS)
@@ -48,8 +57,9 @@ async def test_a_burst_in_one_channel_completes_every_answer_without_a_429(
     harness.claude.tokens_per_second = 200
     answers = [f"Answer {i}: " + "several words " * 12 for i in range(16)]
     harness.claude.script(*answers)
+    users = people(slack, 16)
     mentions = await asyncio.gather(
-        *(slack.user_says(harness.url, "C1", "U1", f"<@UBOT> question {i}") for i in range(16))
+        *(slack.user_says(harness.url, "C1", users[i], f"<@UBOT> question {i}") for i in range(16))
     )
     await harness.wait_for_turns(16, timeout=90)
     assert slack.rate_limited == 0, dict(slack.rate_limited_by_method)

@@ -16,7 +16,7 @@ from bot.fakes.slack import FakeSlack
 from bot.store import Database
 from bot.store.models import UsageRecord
 from tests.conftest import Harness, wait_until
-from tests.e2e.test_busy_workspace import BOT_LIMITS, scaled_limits
+from tests.e2e.test_busy_workspace import BOT_LIMITS, people, scaled_limits
 from tests.e2e.test_core_loop import bot_replies
 from tests.e2e.test_oauth import OAUTH, TOKEN_KEY, install, installed
 from tests.processes import bot_env, bot_process, free_port
@@ -135,6 +135,7 @@ async def test_a_burst_spread_over_two_replicas_stays_within_slacks_limits(
     """Each replica alone keeps under Slack's limits; two together would double them, unless they
     share the budget through the database."""
     scaled_limits(slack)
+    users = people(slack, 16)
     ports = free_port(), free_port()
     extra = {
         "SLACK_BOT_TOKEN": slack.bot_token,
@@ -154,7 +155,7 @@ async def test_a_burst_spread_over_two_replicas_stays_within_slacks_limits(
         async with bot_process(envs[0], tmp_path), bot_process(envs[1], tmp_path):
             mentions = await asyncio.gather(
                 *(
-                    slack.user_says(events[i % 2], channels[i % 4], "U1", f"<@UBOT> question {i}")
+                    slack.user_says(events[i % 2], channels[i % 4], users[i], f"<@UBOT> question {i}")
                     for i in range(16)
                 )
             )

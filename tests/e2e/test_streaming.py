@@ -79,7 +79,8 @@ async def test_burst_of_30_replies_in_one_workspace_gets_no_429(
     make_harness, slack: FakeSlack, mode: str
 ) -> None:
     slack.enforce_published_limits()
-    harness = await make_harness(slack_stream_mode=mode, slack_update_interval=0.2)
+    # U1 stands in for thirty people: no cap on answers per person here.
+    harness = await make_harness(slack_stream_mode=mode, slack_update_interval=0.2, max_replies_per_user=30)
     harness.claude.tokens_per_second = 100
     answers = [f"Answer {i}: " + "words and more words " * 20 for i in range(30)]
     harness.claude.script(*answers)
@@ -100,7 +101,9 @@ async def test_auto_mode_writes_a_burst_through_both_streams_and_edits_when_stre
     """Streams and edits have separate Slack limits: replies past the streams' room use edits
     rather than queueing a minute for a stream."""
     limits = {"chat.startStream": 4, "chat.stopStream": 4, "chat.postMessage": 30, "chat.update": 30}
-    harness = await make_harness(slack_stream_mode="auto", slack_rate_limits=limits, slack_stop_button=False)
+    harness = await make_harness(
+        slack_stream_mode="auto", slack_rate_limits=limits, slack_stop_button=False, max_replies_per_user=8
+    )
     harness.claude.tokens_per_second = 40
     answers = [f"Answer {i}: " + "words " * 30 for i in range(8)]
     harness.claude.script(*answers)

@@ -8,6 +8,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.request.async_request import AsyncBoltRequest
 
 from bot.intake import take_message
 from bot.services import Services
@@ -16,9 +17,16 @@ from bot.slack.client import BudgetedWebClient
 
 def register(app: AsyncApp, services: Services) -> None:
     async def on_message(
-        event: dict[str, Any], body: dict[str, Any], context: AsyncBoltContext, client: BudgetedWebClient
+        event: dict[str, Any],
+        body: dict[str, Any],
+        context: AsyncBoltContext,
+        client: BudgetedWebClient,
+        request: AsyncBoltRequest,
     ) -> None:
-        await take_message(services, event, context, client, event_id=body.get("event_id"))
+        redelivered = bool(request.headers.get("x-slack-retry-num"))
+        await take_message(
+            services, event, context, client, event_id=body.get("event_id"), redelivered=redelivered
+        )
 
     async def ignore() -> None:
         """Any other event (a new subscription, a type Slack adds later) is acknowledged, not 404'd."""
