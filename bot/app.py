@@ -23,8 +23,10 @@ from bot.claude.client import make_claude_client
 from bot.config import ConfigError, Settings
 from bot.files import FileCache
 from bot.housekeeping import housekeeping_forever
+from bot.intake import author, follow_up
 from bot.logs import protect_bolt_logger
 from bot.services import Services
+from bot.shared_lanes import SharedLanes
 from bot.slack.client import BudgetedWebClient, budgeted, make_web_client
 from bot.slack.encrypted_installations import installation_store, seal_stored_tokens
 from bot.slack.identity import SingleWorkspace, TokenRefused
@@ -77,6 +79,8 @@ async def runtime(settings: Settings) -> AsyncIterator[Runtime]:
                 session,
                 FileCache(settings.file_cache_bytes),
             )
+            if db.dialect == "postgresql":
+                services.lanes = SharedLanes(db, replica_name(), author=author, follow_up=follow_up)
             stop_clicks = await _pass_stop_clicks_between_replicas(services)
             housekeeping = asyncio.create_task(housekeeping_forever(db, settings))
             try:
@@ -96,8 +100,12 @@ def shared_calls(db: Database) -> SharedCalls | None:
     serves one process, whose own budget is enough."""
     if db.dialect != "postgresql":
         return None
-    replica = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-    return SharedCalls(functools.partial(slack_calls.take, db), replica[:100])
+    return SharedCalls(functools.partial(slack_calls.take, db), replica_name())
+
+
+def replica_name() -> str:
+    """This process among the replicas: host, process and a nonce (a restarted process is new)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"[:100]
 
 
 async def _pass_stop_clicks_between_replicas(services: Services) -> Broadcast | None:

@@ -46,6 +46,16 @@ STATUS_REFRESH_SECONDS = 100.0
 """Slack clears a status after two minutes without a message: a longer wait says so again."""
 
 
+def author(request: TurnRequest) -> str | None:
+    return request.user_id
+
+
+def follow_up(request: TurnRequest, user_id: str | None) -> TurnRequest:
+    """The turn for a message another replica left waiting in this thread: its author's, reading
+    the thread back from Slack (there is no event here to start from)."""
+    return replace(request, user_id=user_id, trigger=None, thinking=None)
+
+
 def identity(context: AsyncBoltContext) -> BotIdentity:
     return BotIdentity(user_id=str(context.bot_user_id), bot_id=context.bot_id)
 
@@ -66,6 +76,26 @@ async def take_message(
     team_id = str(context.team_id or event.get("team") or "")
     thread = thread_of(event, team_id)
     logs.bind(event_id=event_id, team_id=team_id, channel_id=thread.channel_id, thread_ts=thread.thread_ts)
+
+    async def take() -> None:
+        await _take(services, event, context, client, bot, decision, thread, redelivered=redelivered)
+
+    await services.backlog.attempt("message", take)
+
+
+async def _take(
+    services: Services,
+    event: dict[str, Any],
+    context: AsyncBoltContext,
+    client: BudgetedWebClient,
+    bot: BotIdentity,
+    decision: Decision,
+    thread: Thread,
+    *,
+    redelivered: bool,
+) -> None:
+    """Claim the message (once across replicas and redeliveries) and answer it."""
+    team_id = thread.team_id
     if decision is Decision.IF_BOT_THREAD and not await threads.is_member(
         services.db, team_id, thread.channel_id, thread.thread_ts
     ):

@@ -34,6 +34,10 @@ class ThreadLanes(Generic[T]):
         self._waiting: dict[str, T | None] = {}
         self.running: set[asyncio.Task[object]] = set()
 
+    def busy(self, key: str) -> bool:
+        """A turn of this thread is running in this process."""
+        return key in self._waiting
+
     async def run(self, key: str, request: T, runner: Callable[[T], Awaitable[None]]) -> None:
         if key in self._waiting:
             self._waiting[key] = request

@@ -11,6 +11,7 @@ import aiohttp
 import anthropic
 
 from bot.admission import Admission, Caps
+from bot.backlog import Backlog
 from bot.config import Settings
 from bot.files import FileCache
 from bot.lanes import Lanes, ThreadLanes
@@ -48,8 +49,12 @@ class Services:
     admission: Admission = field(init=False)
     """Turns running at once, per person and per process, and the queue behind them."""
 
+    backlog: Backlog = field(init=False)
+    """Messages and ledger rows held while the database is out of reach."""
+
     def __post_init__(self) -> None:
         self.roles = Roles(self.users)
+        self.backlog = Backlog(self.db)
         self.claims = MessageClaims(self.db)
         settings = self.settings
         self.admission = Admission(
@@ -73,3 +78,4 @@ class Services:
             self.stops.interrupt_all()
             if pending:
                 await asyncio.wait(pending, timeout=15)
+        await self.backlog.close()

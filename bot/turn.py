@@ -354,7 +354,11 @@ async def _account(
     turn's last call is done, and the same figures for `/metrics`; `reply_ts` (the answer's first
     message) lets feedback on the answer find the row."""
     row = _usage_row(request, model, result, reply_ts)
-    await spending.settle(services.db, row, reservation)
+
+    async def settle() -> None:
+        await spending.settle(services.db, row, reservation)
+
+    await services.backlog.attempt("ledger row", settle)
     metrics.record_reply(
         team_id=row.team_id,
         model=model,

@@ -25,7 +25,7 @@ from bot.slack.encrypted_installations import TOKEN_COLUMNS
 from bot.store import Database, ledger, migrations, prompts, threads
 from tests.conftest import fresh_database
 
-HEAD = "0007"
+HEAD = "0008"
 NEW_TABLES = {
     "slack_installations",
     "slack_bots",
@@ -38,6 +38,7 @@ NEW_TABLES = {
     "slack_call_reserves",
     "usage_months",
     "token_reservations",
+    "thread_lanes",
 }
 LEDGER_INDEX = "ix_usage_records_team_id_created_at"
 TABLES_IN_SCHEMA = text(

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import URL, Table, event, inspect, text
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -29,6 +30,9 @@ SQLITE_CONNECTIONS = 5
 """Kept open for the life of the engine and never more: SQLite writes one transaction at a time
 anyway, and a burst that opened extra connections paid a thread, a file open and the pragmas for
 each (≈ 25 ms apiece, in the way of the "thinking…" status) only to close them again."""
+
+CONNECT_TIMEOUT = 5.0
+"""Seconds a new PostgreSQL connection may take: an outage is noticed in seconds, not a minute."""
 
 _LOCAL_LOCKS: defaultdict[tuple[str, str], asyncio.Lock] = defaultdict(asyncio.Lock)
 """`Database.exclusive` on SQLite, per file and name, shared by every engine on that file."""
@@ -139,11 +143,17 @@ def _engine_options(url: str) -> tuple[URL, dict[str, Any]]:
     parsed = engine_url(url)
     if parsed.get_backend_name() == "sqlite":
         return parsed, {"connect_args": {"timeout": 30}, "pool_size": SQLITE_CONNECTIONS, "max_overflow": 0}
-    options: dict[str, Any] = {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 10}
+    connect: dict[str, Any] = {"timeout": CONNECT_TIMEOUT}
+    options: dict[str, Any] = {
+        "pool_pre_ping": True,
+        "pool_size": 10,
+        "max_overflow": 10,
+        "connect_args": connect,
+    }
     search_path = parsed.query.get("search_path")
     if search_path:
         parsed = parsed.difference_update_query(["search_path"])
-        options["connect_args"] = {"server_settings": {"search_path": str(search_path)}}
+        connect["server_settings"] = {"search_path": str(search_path)}
     return parsed, options
 
 
@@ -157,3 +167,13 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def is_outage(error: BaseException) -> bool:
+    """The database can't be reached (refused, dropped, timed out), as opposed to refusing what
+    was asked of it: worth holding the work and trying again once it answers."""
+    if isinstance(error, DatabaseUnavailable | OperationalError | InterfaceError | DisconnectionError):
+        return True
+    if isinstance(error, DBAPIError):
+        return bool(error.connection_invalidated)
+    return isinstance(error, OSError | TimeoutError | ConnectionError)

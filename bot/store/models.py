@@ -187,3 +187,16 @@ class TokenReservation(SQLModel, table=True):
     tokens: int = Field(sa_column=Column(BigInteger, nullable=False))
     created_at: datetime = Field(default_factory=utcnow)
     expires_at: datetime
+
+
+class ThreadLane(SQLModel, table=True):
+    """The replica answering in a thread, so a thread gets one answer at a time across replicas;
+    `pending` says another message arrived meanwhile (the holder answers it next)."""
+
+    __tablename__ = "thread_lanes"
+
+    thread_key: str = Field(primary_key=True, max_length=200)
+    holder: str = Field(max_length=100)
+    expires_at: datetime
+    pending: bool = False
+    pending_user: str | None = Field(default=None, max_length=32)

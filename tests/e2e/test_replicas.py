@@ -8,11 +8,13 @@ import json
 from pathlib import Path
 
 import pytest
+from sqlalchemy import make_url
 from sqlmodel import select
 
 from bot.conversation import NOTICE_EVENT_TYPE
 from bot.fakes.claude import FakeClaude
 from bot.fakes.slack import FakeSlack
+from bot.fakes.tcp_proxy import TcpProxy
 from bot.store import Database
 from bot.store.models import UsageRecord
 from tests.conftest import Harness, wait_until
@@ -249,3 +251,67 @@ def stop_button(slack: FakeSlack, channel: str, thread_ts: str) -> tuple[str, st
                 if element.get("action_id") == "stop_reply":
                     return str(message["ts"]), str(element["value"])
     return None
+
+
+@pytest.mark.parametrize("bot_database_url", ["postgresql"], indirect=True)
+async def test_mentions_sent_while_the_database_is_cut_off_are_answered_once_each(
+    slack: FakeSlack, claude: FakeClaude, bot_database_url: str, tmp_path: Path
+) -> None:
+    """Their events were acknowledged, so Slack won't send them again: the replicas hold them and
+    answer them once the database is back."""
+    proxy = TcpProxy("127.0.0.1", 5432)
+    await proxy.start()
+    through_proxy = make_url(bot_database_url).set(host="127.0.0.1", port=proxy.port)
+    url = through_proxy.render_as_string(hide_password=False)
+    ports = free_port(), free_port()
+    envs = [bot_env(slack, claude, url, port, SLACK_BOT_TOKEN=slack.bot_token) for port in ports]
+    events = [f"http://127.0.0.1:{port}/slack/events" for port in ports]
+    claude.script(*(f"answer number {i}" for i in range(7)))
+    for i in range(7):
+        slack.add_user(f"UC{i}", f"cut{i}")
+    db = Database(bot_database_url)
+    try:
+        async with bot_process(envs[0], tmp_path), bot_process(envs[1], tmp_path):
+            before = await slack.user_says(events[0], "C1", "UC0", "<@UBOT> before the cut")
+            await wait_until(lambda: _rows(db, 1), 15, "the answer before the cut")
+            proxy.cut()
+            during = [
+                await slack.user_says(events[i % 2], "C1", f"UC{i}", f"<@UBOT> during the cut {i}")
+                for i in range(1, 6)
+            ]
+            await asyncio.sleep(3)
+            assert len(claude.requests) == 1, "nothing was answered without a claim"
+            proxy.restore()
+            after = await slack.user_says(events[1], "C1", "UC6", "<@UBOT> after the cut")
+            await answered_once_each(slack, [before, *during, after], db)
+    finally:
+        await db.close()
+        await proxy.stop()
+
+
+@pytest.mark.parametrize("bot_database_url", ["postgresql"], indirect=True)
+async def test_two_messages_of_one_thread_on_two_replicas_are_answered_one_after_the_other(
+    slack: FakeSlack, claude: FakeClaude, bot_database_url: str, tmp_path: Path
+) -> None:
+    ports = free_port(), free_port()
+    envs = [bot_env(slack, claude, bot_database_url, port, SLACK_BOT_TOKEN=slack.bot_token) for port in ports]
+    events = [f"http://127.0.0.1:{port}/slack/events" for port in ports]
+    first_answer = "The first answer, written slowly enough for a second message to arrive meanwhile."
+    claude.tokens_per_second = 15
+    claude.script(first_answer, "The second answer.")
+    db = Database(bot_database_url)
+    try:
+        async with bot_process(envs[0], tmp_path), bot_process(envs[1], tmp_path):
+            mention = await slack.user_says(events[0], "C1", "U1", "<@UBOT> first question")
+            await slack.wait_for(lambda: slack.bot_messages("C1", mention["ts"]))
+            await slack.user_says(events[1], "C1", "U2", "and a second one", thread_ts=mention["ts"])
+            await wait_until(lambda: _rows(db, 2), 30, "both answers")
+    finally:
+        await db.close()
+    first, second = [r for r in claude.requests if r.path == "/v1/messages"]
+    assert first.last_delta is not None and second.time >= first.last_delta, "one after the other"
+    said = [
+        block["text"] for m in second.body["messages"] for block in m["content"] if block["type"] == "text"
+    ]
+    assert any(first_answer in text for text in said), "the second answer sees the first"
+    assert said[-1].endswith("and a second one")
