@@ -362,6 +362,7 @@ class FakeSlack:
         self._triggers: set[str] = set()
         self._tickets: set[str] = set()
         self._sockets: list[web.WebSocketResponse] = []
+        self._socket_turns = itertools.count()
         self._acks: dict[str, asyncio.Future[JSON]] = {}
         self._windows: dict[tuple[str, str], deque[float]] = {}
         self._counter = itertools.count(1)
@@ -905,17 +906,19 @@ class FakeSlack:
 
     # ------------------------------------------------------------------ delivering over Socket Mode
 
-    async def socket_connected(self) -> bool:
-        return any(not ws.closed for ws in self._sockets)
+    async def socket_connected(self, count: int = 1) -> bool:
+        return sum(not ws.closed for ws in self._sockets) >= count
 
     async def socket_send(
         self, payload: JSON, *, type_: str = "events_api", timeout: float = 5.0
     ) -> JSON | None:
-        """Sends an envelope to the connected client; returns its ack's payload ({} if none), or None
-        when no ack came within `timeout`."""
-        ws = next((ws for ws in reversed(self._sockets) if not ws.closed), None)
-        if ws is None:
+        """Sends an envelope to a connected client, taking turns among them as Slack spreads events
+        over an app's connections; returns its ack's payload ({} if none), or None when no ack came
+        within `timeout`."""
+        live = [ws for ws in self._sockets if not ws.closed]
+        if not live:
             raise RuntimeError("no Socket Mode client is connected")
+        ws = live[next(self._socket_turns) % len(live)]
         envelope_id = str(uuid.uuid4())
         ack: asyncio.Future[JSON] = asyncio.get_running_loop().create_future()
         self._acks[envelope_id] = ack

@@ -315,3 +315,26 @@ async def test_two_messages_of_one_thread_on_two_replicas_are_answered_one_after
     ]
     assert any(first_answer in text for text in said), "the second answer sees the first"
     assert said[-1].endswith("and a second one")
+
+
+@pytest.mark.parametrize("bot_database_url", ["postgresql"], indirect=True)
+async def test_two_socket_mode_replicas_answer_each_mention_once(
+    slack: FakeSlack, claude: FakeClaude, bot_database_url: str, tmp_path: Path
+) -> None:
+    """Slack allows an app several Socket Mode connections and spreads events over them (the fake
+    takes turns): what holds over HTTP holds here, since it rests on the database."""
+    extra = {"SLACK_BOT_TOKEN": slack.bot_token, "SLACK_APP_TOKEN": slack.app_token}
+    envs = [bot_env(slack, claude, bot_database_url, free_port(), **extra) for _ in range(2)]
+    claude.script(*(f"answer number {i}" for i in range(6)))
+    for i in range(6):
+        slack.add_user(f"US{i}", f"socket{i}")
+    db = Database(bot_database_url)
+    try:
+        async with bot_process(envs[0], tmp_path), bot_process(envs[1], tmp_path):
+            await slack.wait_for(lambda: slack.socket_connected(2))
+            mentions = [
+                await slack.socket_user_says("C1", f"US{i}", f"<@UBOT> question {i}") for i in range(6)
+            ]
+            await answered_once_each(slack, mentions, db)
+    finally:
+        await db.close()
