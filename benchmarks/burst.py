@@ -32,7 +32,7 @@ from benchmarks.scenarios import (
 )
 from benchmarks.stats import summary
 from bot.conversation import NOTICE_EVENT_TYPE
-from bot.fakes.slack import Call
+from bot.fakes.slack import Call, FakeSlack
 
 ALONE = 0
 """The question number of the answer measured alone, before the burst."""
@@ -68,7 +68,7 @@ async def run_burst(config: Config, *, mentions: int, channels: int) -> dict[str
         calls = slack.calls[marks[0] :]
         by_question = _requests_by_question(claude.requests)
         threads = [(ALONE, alone), *enumerate(parents, start=1), (mentions + 1, after)]
-        replies = [_reply(env, calls, by_question.get(q), parent, answer) for q, parent in threads]
+        replies = [thread_figures(slack, calls, by_question.get(q), parent, answer) for q, parent in threads]
         limited = Counter(c.method for c in calls if c.status == 429)
         log = env.bot.log_summary()
     alone_reply, burst, after_reply = replies[0], replies[1:-1], replies[-1]
@@ -100,10 +100,13 @@ async def run_burst(config: Config, *, mentions: int, channels: int) -> dict[str
 
 
 async def _mention(env: Workspace, channel: str, user: int, question: int) -> dict[str, Any]:
+    return await mention(env.slack, env.bot.events_url, channel, f"U{user}", question)
+
+
+async def mention(slack: FakeSlack, url: str, channel: str, user: str, question: int) -> dict[str, Any]:
+    """A person mentions the bot with "question N"; the message, its channel and when it was sent."""
     sent = time.monotonic()
-    message = await env.slack.user_says(
-        env.bot.events_url, channel, f"U{user}", f"<@{env.slack.bot_user_id}> question {question}"
-    )
+    message = await slack.user_says(url, channel, user, f"<@{slack.bot_user_id}> question {question}")
     return {**message, "channel": channel, "sent_at": sent}
 
 
@@ -116,11 +119,11 @@ async def _until_turns(env: Workspace, rows: int, config: Config) -> str:
     return "timeout"
 
 
-def _reply(
-    env: Workspace, calls: Sequence[Call], request: Any, parent: dict[str, Any], answer: str
+def thread_figures(
+    slack: FakeSlack, calls: Sequence[Call], request: Any, parent: dict[str, Any], answer: str
 ) -> dict[str, Any]:
     """One thread's figures: when its text showed, whether Slack ended up with Claude's text."""
-    slack, latency = env.slack, env.slack.latency
+    latency = slack.latency
     channel, thread_ts = str(parent["channel"]), str(parent["ts"])
     shown = [
         m

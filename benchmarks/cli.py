@@ -18,6 +18,7 @@ from typing import Any
 
 from benchmarks import report
 from benchmarks.burst import run_burst
+from benchmarks.replicas import run_replica_burst, run_replica_outage, run_replica_stop
 from benchmarks.scenarios import (
     UNPACED_BOT_ENV,
     Config,
@@ -31,7 +32,7 @@ from benchmarks.spending import run_budget
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_JSON = ROOT / "benchmarks" / "results" / "latest.json"
-SECTIONS = ("replies", "ack", "capacity", "rss", "burst", "budget")
+SECTIONS = ("replies", "ack", "capacity", "rss", "burst", "budget", "replicas")
 # What --quick changes, so a smoke run finishes in well under a minute.
 QUICK = {
     "tokens": 100,
@@ -110,6 +111,17 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--burst-tokens", type=int, default=200, help="tokens per burst answer (default 200)")
     p.add_argument("--budget", action="store_true", help="a burst of mentions against a small monthly budget")
+    p.add_argument(
+        "--replicas",
+        action="store_true",
+        help="several processes on PostgreSQL (BOT_BENCH_POSTGRES_URL): a burst, Stop on another, an outage",
+    )
+    p.add_argument(
+        "--replica-count", type=int, default=3, help="processes for the --replicas burst (default 3)"
+    )
+    p.add_argument(
+        "--outage-seconds", type=float, default=10.0, help="database cut in --replicas (default 10)"
+    )
     p.add_argument("--ack-rate", type=float, default=50.0, help="events per second (default 50)")
     p.add_argument("--ack-seconds", type=float, help="seconds of events (default 5)")
     p.add_argument("--ack-load", type=int, default=0, help="replies streaming during the ack run (default 0)")
@@ -219,7 +231,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         settle=args.settle,
     )
     results: dict[str, list[dict[str, Any]]] = {
-        k: [] for k in ("replies", "baseline", "ack", "rss", "capacity", "burst", "budget")
+        k: [] for k in ("replies", "baseline", "ack", "rss", "capacity", "burst", "budget", "replicas")
     }
     if "replies" in args.sections:
         for concurrency in args.concurrency:
@@ -251,6 +263,18 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             results["burst"].append(
                 await run_burst(burst_config, mentions=args.burst_mentions, channels=channels)
             )
+    if "replicas" in args.sections:
+        burst_config = replace(config, tokens=args.burst_tokens)
+        _progress(f"replicas: {args.burst_mentions} mentions over 20 channels, {args.replica_count} replicas")
+        results["replicas"].append(
+            await run_replica_burst(
+                burst_config, count=args.replica_count, mentions=args.burst_mentions, channels=20
+            )
+        )
+        _progress("replicas: Stop pressed on another replica")
+        results["replicas"].append(await run_replica_stop(config))
+        _progress(f"replicas: a {args.outage_seconds:g} s database outage in steady traffic")
+        results["replicas"].append(await run_replica_outage(burst_config, cut=args.outage_seconds))
     if "capacity" in args.sections:
         steps = capacity_steps(args.capacity_start, args.capacity_max)
         for mode in args.modes:
@@ -284,6 +308,8 @@ def render(results: dict[str, list[dict[str, Any]]], targets: list[dict[str, Any
         parts.append(report.burst_table(results["burst"]))
     if results["budget"]:
         parts.append(report.budget_table(results["budget"]))
+    if results["replicas"]:
+        parts.append(report.replicas_table(results["replicas"]))
     parts.append(report.targets_table(targets))
     return "\n\n".join(parts)
 
@@ -302,6 +328,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         results["budget"],
         args.slack_latency * 1000,
         results["burst"],
+        results["replicas"],
     )
     print(render(results, targets))
     document = {

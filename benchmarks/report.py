@@ -20,6 +20,7 @@ BURST_FINAL_VS_ALONE = 2.0
 BURST_LAST_TOKEN_TO_FINAL_MS = 2000
 ONE_CHANNEL_LAST_FINAL_MS = 90_000
 AFTER_BURST_FIRST_TEXT_MS = 1000
+STOP_ELSEWHERE_MS = 1000
 
 
 def fmt(value: Any, digits: int = 0) -> str:
@@ -351,6 +352,7 @@ def targets(
     budgets: Sequence[dict[str, Any]],
     slack_latency_ms: float,
     bursts: Sequence[dict[str, Any]],
+    replica_runs: Sequence[dict[str, Any]],
 ) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
 
@@ -467,6 +469,50 @@ def targets(
             f"<= {AFTER_BURST_FIRST_TEXT_MS} ms",
             after is not None and after <= AFTER_BURST_FIRST_TEXT_MS,
         )
+    for r in replica_runs:
+        if r["kind"] == "replica_burst":
+            scope = f"{r['replicas']} replicas, {r['mentions']} over {r['channels']} channels"
+            add(
+                "zero 429s, all complete",
+                scope,
+                f"{r['rate_limited']} x 429, {r['complete']}/{r['mentions']}",
+                "0, all",
+                r["rate_limited"] == 0 and r["complete"] == r["mentions"],
+            )
+            alone, p95 = r["alone_mention_to_final_ms"], r["latency_ms"]["mention_to_final"]["p95"]
+            goal = None if alone is None else alone * BURST_FINAL_VS_ALONE
+            add(
+                "mention -> final p95",
+                scope,
+                f"{fmt(p95)} ms",
+                f"<= 2 x alone ({fmt(goal)} ms)",
+                None if goal is None or p95 is None else p95 <= goal,
+            )
+            last = r["latency_ms"]["final_text"]["p95"]
+            add(
+                "last token -> final p95",
+                scope,
+                f"{fmt(last)} ms",
+                f"<= {BURST_LAST_TOKEN_TO_FINAL_MS} ms",
+                last is not None and last <= BURST_LAST_TOKEN_TO_FINAL_MS,
+            )
+        elif r["kind"] == "replica_stop":
+            ended = r["stream_ended_ms"]
+            add(
+                "Stop on another replica: stream ends",
+                f"{r['replicas']} replicas",
+                f"{fmt(ended)} ms",
+                f"<= {STOP_ELSEWHERE_MS} ms",
+                r["stopped"] and ended is not None and ended <= STOP_ELSEWHERE_MS,
+            )
+        else:
+            add(
+                "database outage: one answer each",
+                f"{r['replicas']} replicas, {r['cut_seconds']:g} s cut, {r['sent_during_cut']} sent in it",
+                f"{r['answered_once']}/{r['mentions']} once, {r['answered_twice_or_more']} twice",
+                "all exactly once",
+                r["answered_once"] == r["mentions"],
+            )
     for b in budgets:
         ceiling = b["budget"] + b["max_tokens"]
         add(
@@ -477,6 +523,36 @@ def targets(
             b["spent"] <= ceiling and b["heard_back"] == b["mentions"],
         )
     return out
+
+
+def replicas_table(runs: Sequence[dict[str, Any]]) -> str:
+    lines = []
+    for r in runs:
+        if r["kind"] == "replica_burst":
+            m2f, final = r["latency_ms"]["mention_to_final"], r["latency_ms"]["final_text"]
+            lines.append(
+                f"burst: {r['replicas']} replicas, {r['mentions']} mentions over {r['channels']} channels: "
+                f"{r['complete']}/{r['mentions']} complete, {r['rate_limited']} x 429, "
+                f"one alone {fmt(r['alone_mention_to_final_ms'])} ms, mention -> final p50/p95 "
+                f"{fmt(m2f['p50'])}/{fmt(m2f['p95'])} ms, last token -> final p95 {fmt(final['p95'])} ms, "
+                f"ways {r['ways']}"
+            )
+        elif r["kind"] == "replica_stop":
+            lines.append(
+                f"stop: pressed on another of {r['replicas']} replicas (HTTP {r['click_status']}): Claude's "
+                f"stream ended {fmt(r['stream_ended_ms'])} ms after the click "
+                f"({r['deltas_sent']}/{r['deltas_in_answer']} deltas sent)"
+            )
+        else:
+            late = r["held_answered_after_restore_ms"]
+            lines.append(
+                f"outage: {r['replicas']} replicas, {r['mentions']} mentions, database cut for "
+                f"{r['cut_seconds']:g} s ({r['sent_during_cut']} sent meanwhile): {r['answered_once']} answered "
+                f"once, {r['answered_twice_or_more']} twice, {r['unanswered']} never; those sent in the cut "
+                f"answered p50/max {fmt(late['p50'])}/{fmt(late['p99'])} ms after it ended; "
+                f"log {r['warning_lines']} warnings, {r['error_lines']} errors"
+            )
+    return "Replicas\n" + "\n".join(lines)
 
 
 def budget_table(runs: Sequence[dict[str, Any]]) -> str:
