@@ -144,10 +144,10 @@ async def run_replica_burst(config: Config, *, count: int, mentions: int, channe
     answer = answer_text(config.tokens)
     async with replicas(config, count, users=mentions, channels=[*names, "CALONE"]) as r:
         r.claude.script(*([answer] * (mentions + 1)))
+        marks = len(r.slack.calls), r.slack.rate_limited
         alone = await mention(r.slack, r.events[0], "CALONE", "U1", 0)
         await r.until_rows(1, config.stream_seconds + 30)
         r.slack.enforce_published_limits()
-        marks = len(r.slack.calls), r.slack.rate_limited
         parents = await asyncio.gather(
             *(
                 mention(r.slack, r.events[i % count], names[(i - 1) % channels], f"U{i}", i)

@@ -547,8 +547,9 @@ def replicas_table(runs: Sequence[dict[str, Any]]) -> str:
             late = r["held_answered_after_restore_ms"]
             lines.append(
                 f"outage: {r['replicas']} replicas, {r['mentions']} mentions, database cut for "
-                f"{r['cut_seconds']:g} s ({r['sent_during_cut']} sent meanwhile): {r['answered_once']} answered "
-                f"once, {r['answered_twice_or_more']} twice, {r['unanswered']} never; those sent in the cut "
+                f"{r['cut_seconds']:g} s ({r['sent_during_cut']} sent meanwhile): "
+                f"{r['answered_once']} answered once, {r['answered_twice_or_more']} twice, "
+                f"{r['unanswered']} never; those sent in the cut "
                 f"answered p50/max {fmt(late['p50'])}/{fmt(late['p99'])} ms after it ended; "
                 f"log {r['warning_lines']} warnings, {r['error_lines']} errors"
             )

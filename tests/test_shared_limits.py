@@ -68,3 +68,13 @@ async def test_an_unreachable_database_leaves_each_replica_its_own_budget(db: Da
 
     gate = SharedCalls(down, "a")
     await asyncio.wait_for(gate.pass_gate(KEY, Limit(1, 60.0), urgent=True), 1)
+
+
+async def test_claims_for_final_texts_never_exceed_the_limit_across_replicas(db: Database) -> None:
+    """A reply decides how to be written by claiming the call its final text needs: of many
+    replies deciding at once on two replicas, no more than the limit may count on one."""
+    limit = Limit(10, 60.0)
+    a, b = replica(db, "a"), replica(db, "b")
+    claims = await asyncio.gather(*((a if i % 2 else b).claim(KEY, limit) for i in range(30)))
+    assert sum(claims) == 10
+    assert a.free(KEY, limit) <= 0 and b.free(KEY, limit) <= 0

@@ -178,6 +178,19 @@ class SlackRateLimits:
             if self.shared is not None:
                 self.shared.reserve(scope.key, self._limits[scope.method], scheduler.reserve)
 
+    async def claim(self, scope: Scope | None) -> bool:
+        """One more call kept for a final text, if there is room for it now (across replicas too):
+        how a reply decides it can be written this way."""
+        if scope is None:
+            return True
+        scheduler = self._budget(scope).scheduler
+        if scheduler.headroom(self._clock()) <= 0:
+            return False
+        if self.shared is not None and not await self.shared.claim(scope.key, self._limits[scope.method]):
+            return False
+        scheduler.reserve += 1
+        return True
+
     def penalize(self, scope: Scope | None, retry_after: float) -> None:
         if scope is not None:
             log.warning("Slack rate-limited %s; pausing it for %.1fs", scope.method, retry_after)

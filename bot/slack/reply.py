@@ -274,7 +274,7 @@ class SlackReply:
         if self._way is None:
             methods = ("chat.startStream", "chat.stopStream", "chat.update", "chat.postMessage")
             await self.target.client.rate_limits.refresh([self._scope(method) for method in methods])
-            self._way = self._choose_way(closing=closing)
+            self._way = await self._choose_way(closing=closing)
         if self._way is Way.WHOLE and not closing:
             return
         if self._way is Way.STREAM and self.native.use_native(self._workspace):
@@ -317,23 +317,34 @@ class SlackReply:
             blocks=answer_blocks(content, stop_value=stop_value, feedback_ts=feedback_ts),
         )
 
-    def _choose_way(self, *, closing: bool) -> Way:
+    async def _choose_way(self, *, closing: bool) -> Way:
+        """The first way with room, claiming the call its final text will need (across replicas,
+        so two replies can't both count on the last one)."""
         mode = self.native.mode
-        if mode is StreamMode.NATIVE or (
+        if mode is StreamMode.NATIVE:
+            self._reserve_final("chat.stopStream")
+            return Way.STREAM
+        if closing:
+            return Way.EDITS  # posted once, finished: no later call to keep
+        if (
             mode is StreamMode.AUTO
             and self.native.use_native(self._workspace)
             and self._headroom("chat.startStream") > 0
-            and self._headroom("chat.stopStream") > 0
-            and not closing
+            and await self._claim_final("chat.stopStream")
         ):
-            self._reserve_final("chat.stopStream")
             return Way.STREAM
-        if closing or (self._headroom("chat.update") > 0 and self._headroom("chat.postMessage") > 0):
-            self._reserve_final("chat.update")
+        if self._headroom("chat.postMessage") > 0 and await self._claim_final("chat.update"):
             return Way.EDITS
         self._reserve_final("chat.postMessage")
         self._status_in_background(WRITING_STATUS)
         return Way.WHOLE
+
+    async def _claim_final(self, method: str) -> bool:
+        if not await self.target.client.rate_limits.claim(self._scope(method)):
+            return False
+        self._reserve_final("")
+        self._final_method = method
+        return True
 
     async def _stream(self, message: _Message, content: str, *, closing: bool, last: bool = False) -> None:
         more = content[len(message.shown) :]

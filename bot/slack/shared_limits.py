@@ -44,6 +44,7 @@ class Taken(Protocol):
     used: int
     reserved: int
     retry_in: float
+    reserve_kept: int
 
 
 Take = Callable[..., Awaitable[Taken]]
@@ -64,6 +65,7 @@ class _Scope:
     reserve: int = 0
     published: int = 0
     publishing: asyncio.Task[None] | None = None
+    claiming: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     def banked(self, now: float) -> int:
         while self.bank and self.bank[0][1] <= now:
@@ -83,6 +85,7 @@ class SharedCalls:
         self._clock = clock
         self._scopes: dict[str, _Scope] = {}
         self._offline = False
+        self._heartbeat: asyncio.Task[None] | None = None
 
     def _scope(self, key: str, limit: Limit) -> _Scope:
         scope = self._scopes.get(key)
@@ -130,22 +133,52 @@ class SharedCalls:
             await self._look(key, scope)
 
     def reserve(self, key: str, limit: Limit, reserve: int) -> None:
-        """This replica now keeps `reserve` calls of the scope: told to the others in the background."""
+        """This replica now keeps `reserve` calls of the scope: told to the others in the background
+        (a growth only as far as the scope has room; `claim` is the way to grow and know)."""
         scope = self._scope(key, limit)
         scope.reserve = reserve
         if scope.publishing is None or scope.publishing.done():
             scope.publishing = asyncio.create_task(self._publish(key, scope))
+        self._keep_reserves_alive()
+
+    async def claim(self, key: str, limit: Limit) -> bool:
+        """One more call kept for this replica's final texts, if the scope has room for it across
+        every replica: a reply choosing how to be written claims the call its final text needs."""
+        scope = self._scope(key, limit)
+        async with scope.claiming:
+            wanted = scope.reserve + 1
+            taken = await self._ask(key, scope, want=0, progress=False, reserve=wanted)
+            if taken is not None and taken.reserve_kept < wanted:
+                return False
+            scope.reserve = wanted
+        self._keep_reserves_alive()
+        return True
 
     async def _publish(self, key: str, scope: _Scope) -> None:
-        while scope.published != scope.reserve:
-            if not await self._look(key, scope):
+        while True:
+            published = scope.reserve
+            if not await self._look(key, scope) or scope.reserve == published:
                 return
+
+    def _keep_reserves_alive(self) -> None:
+        """Reserves are forgotten by the others when not heard of for two windows."""
+        if self._heartbeat is None or self._heartbeat.done():
+            self._heartbeat = asyncio.create_task(self._heartbeats())
+
+    async def _heartbeats(self) -> None:
+        while any(scope.reserve for scope in self._scopes.values()):
+            await asyncio.sleep(min(scope.limit.window for scope in self._scopes.values()) / 2)
+            for key, scope in list(self._scopes.items()):
+                if scope.reserve:
+                    await self._look(key, scope)
 
     async def _look(self, key: str, scope: _Scope) -> bool:
         return await self._ask(key, scope, want=0, progress=False) is not None
 
-    async def _ask(self, key: str, scope: _Scope, *, want: int, progress: bool) -> Taken | None:
-        reserve = scope.reserve
+    async def _ask(
+        self, key: str, scope: _Scope, *, want: int, progress: bool, reserve: int | None = None
+    ) -> Taken | None:
+        reserve = scope.reserve if reserve is None else reserve
         try:
             taken = await self._take(
                 scope=key,
@@ -161,19 +194,16 @@ class SharedCalls:
         except Exception as exc:  # the database is away: fall back to this process's own budget
             if not self._offline:
                 log.warning(
-                    "Slack's shared limits are unreachable (%s); using this replica's own", type(exc).__name__
+                    "Slack's shared limits are out of reach (%s); this replica's own apply",
+                    type(exc).__name__,
                 )
                 self._offline = True
             return None
         if self._offline:
             log.info("Slack's shared limits are reachable again")
             self._offline = False
-        scope.used, scope.reserved, scope.seen, scope.published = (
-            taken.used,
-            taken.reserved,
-            self._clock(),
-            reserve,
-        )
+        scope.used, scope.reserved, scope.published = taken.used, taken.reserved, taken.reserve_kept
+        scope.seen = self._clock()
         return taken
 
     async def _lease(self, key: str, scope: _Scope) -> None:

@@ -14,7 +14,7 @@ from sqlalchemy import text
 from bot.store.db import Database
 
 TAKE = text(
-    "SELECT granted, used, reserved, retry_in FROM bot_take_slack_calls("
+    "SELECT granted, used, reserved, retry_in, reserve_kept FROM bot_take_slack_calls("
     ":scope, :replica, :want, :limit, :window, :use_within, :progress, :keep, :reserve)"
 )
 
@@ -29,6 +29,8 @@ class Taken:
     """Calls every replica keeps for final texts."""
     retry_in: float
     """Seconds until the oldest lease leaves the window."""
+    reserve_kept: int
+    """This replica's reserve now: what it asked for, unless that grew into room others hold."""
 
 
 async def take(
@@ -44,8 +46,9 @@ async def take(
     keep: int,
     reserve: int,
 ) -> Taken:
-    """Lease up to `want` calls (0: only look, and tell the others this replica's `reserve`).
-    Progress leases leave every replica's reserve and `keep` more free."""
+    """Lease up to `want` calls (0: only look) and set this replica's `reserve` (a growth is kept
+    only when the scope has room for it). Progress leases leave every replica's reserve and `keep`
+    more free."""
     async with db.engine.begin() as connection:
         row = (
             await connection.execute(
@@ -63,4 +66,6 @@ async def take(
                 },
             )
         ).one()
-    return Taken(int(row.granted), int(row.used), int(row.reserved), float(row.retry_in))
+    return Taken(
+        int(row.granted), int(row.used), int(row.reserved), float(row.retry_in), int(row.reserve_kept)
+    )

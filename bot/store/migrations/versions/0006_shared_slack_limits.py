@@ -19,23 +19,34 @@ TAKE = """
 CREATE OR REPLACE FUNCTION bot_take_slack_calls(
     p_scope text, p_replica text, p_want integer, p_limit integer, p_window double precision,
     p_use_within double precision, p_progress boolean, p_keep integer, p_reserve integer
-) RETURNS TABLE (granted integer, used integer, reserved integer, retry_in double precision)
+) RETURNS TABLE (
+    granted integer, used integer, reserved integer, retry_in double precision, reserve_kept integer
+)
 LANGUAGE plpgsql AS $$
 #variable_conflict use_column
 DECLARE
     moment timestamptz := clock_timestamp();
     soonest timestamptz;
+    others integer;
+    mine integer;
 BEGIN
     PERFORM pg_advisory_xact_lock(hashtextextended('bot.slack_calls:' || p_scope, 0));
     DELETE FROM slack_call_leases WHERE scope = p_scope AND counts_until <= moment;
-    INSERT INTO slack_call_reserves (scope, replica, reserved, seen_at)
-        VALUES (p_scope, p_replica, p_reserve, moment)
-        ON CONFLICT (scope, replica) DO UPDATE SET reserved = EXCLUDED.reserved, seen_at = EXCLUDED.seen_at;
     SELECT coalesce(sum(calls), 0)::integer, min(counts_until) INTO used, soonest
         FROM slack_call_leases WHERE scope = p_scope;
-    SELECT coalesce(sum(r.reserved), 0)::integer INTO reserved
+    SELECT coalesce(sum(r.reserved), 0)::integer INTO others
         FROM slack_call_reserves r
-        WHERE r.scope = p_scope AND r.seen_at > moment - make_interval(secs => 2 * p_window);
+        WHERE r.scope = p_scope AND r.replica <> p_replica
+          AND r.seen_at > moment - make_interval(secs => 2 * p_window);
+    SELECT coalesce(max(r.reserved), 0) INTO mine
+        FROM slack_call_reserves r WHERE r.scope = p_scope AND r.replica = p_replica;
+    -- A reserve grows only into room nobody else holds: deciding how to write a reply is a claim.
+    reserve_kept := CASE WHEN p_reserve > mine AND used + others + p_reserve > p_limit THEN mine
+                         ELSE p_reserve END;
+    INSERT INTO slack_call_reserves (scope, replica, reserved, seen_at)
+        VALUES (p_scope, p_replica, reserve_kept, moment)
+        ON CONFLICT (scope, replica) DO UPDATE SET reserved = EXCLUDED.reserved, seen_at = EXCLUDED.seen_at;
+    reserved := others + reserve_kept;
     granted := greatest(
         0, least(p_want, p_limit - used - CASE WHEN p_progress THEN reserved + p_keep ELSE 0 END)
     );
