@@ -83,6 +83,7 @@ async def run_burst(config: Config, *, mentions: int, channels: int) -> dict[str
         "rate_limited": slack.rate_limited - marks[1],
         "rate_limited_by_method": dict(limited),
         "alone_mention_to_final_ms": alone_reply["mention_to_final_ms"],
+        "alone_mention_to_first_ms": alone_reply["mention_to_first_ms"],
         "latency_ms": {
             name: summary(r[f"{name}_ms"] for r in burst)
             for name in ("thinking", "first_text", "final_text", "mention_to_final")
@@ -156,6 +157,7 @@ def thread_figures(
         "first_text_ms": _ms(min(with_text) + latency if with_text else None, first_delta),
         "final_text_ms": _ms(final_at, last_delta),
         "mention_to_final_ms": _ms(final_at, sent),
+        "mention_to_first_ms": _ms(min(with_text) + latency if with_text else None, sent),
         "final_at": final_at,
         "writes": len(writes),
         "text_ok": text == answer,

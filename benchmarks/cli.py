@@ -327,6 +327,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         results["capacity"],
         results["budget"],
         args.slack_latency * 1000,
+        args.ttft * 1000,
         results["burst"],
         results["replicas"],
     )

@@ -351,6 +351,7 @@ def targets(
     capacity: Sequence[dict[str, Any]],
     budgets: Sequence[dict[str, Any]],
     slack_latency_ms: float,
+    ttft_ms: float,
     bursts: Sequence[dict[str, Any]],
     replica_runs: Sequence[dict[str, Any]],
 ) -> list[dict[str, Any]]:
@@ -461,6 +462,15 @@ def targets(
                 f"<= {ONE_CHANNEL_LAST_FINAL_MS} ms",
                 last_final is not None and last_final <= ONE_CHANNEL_LAST_FINAL_MS,
             )
+        first = b["alone_mention_to_first_ms"]
+        goal = ttft_ms + slack_latency_ms + FIRST_TEXT_SLACK_MARGIN_MS
+        add(
+            "a new mention -> first text (alone)",
+            scope,
+            f"{fmt(first)} ms",
+            f"<= TTFT + 1 RTT + {FIRST_TEXT_SLACK_MARGIN_MS} ms ({goal:.0f} ms)",
+            first is not None and first <= goal,
+        )
         after = b["after"]["first_text_ms"]
         add(
             "next mention: first token -> first text",

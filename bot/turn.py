@@ -101,9 +101,9 @@ async def _run_turn(
         feedback=settings.slack_feedback_buttons,
     )
     writer = SlackReply(target, services.native, options)
-    # The status first: in a burst, each turn's settings query would otherwise go out ahead of it.
-    start = writer.start() if request.thinking is None else _start_unless_thinking(writer, request.thinking)
-    _, setup = await asyncio.gather(start, load_setup(services, client, thread))
+    # The status goes out first, and nothing waits for it but the reply's first write.
+    writer.begin(request.thinking)
+    setup = await load_setup(services, client, thread)
     if setup.refusal is not None:
         await writer.finish()
         await _notice(client, thread, setup.refusal, "budget")
@@ -141,11 +141,6 @@ async def _run_turn(
     await _close_with_notice(client, thread, result, prepared.omitted, signal)
     reply_ts = written[0] if written else None
     await _account(services, request, prepared.params["model"], result, reply_ts, reservation.id)
-
-
-async def _start_unless_thinking(writer: SlackReply, thinking: asyncio.Task[bool]) -> None:
-    if not await thinking:
-        await writer.start()  # its fallback: a placeholder message
 
 
 async def _prepare(

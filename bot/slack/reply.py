@@ -121,11 +121,22 @@ class SlackReply:
         self._permit: Grant | None = None
         self._final_method = ""
         self._way: Way | None = None
+        self._started: asyncio.Task[None] | None = None
         self._control_delete_reserved = False
 
     @property
     def text(self) -> str:
         return "".join(self.parts)
+
+    def begin(self, thinking: asyncio.Task[bool] | None) -> None:
+        """Show that the reply is on its way, in the background: `thinking` is a status call made
+        earlier (True when it showed), else the writer makes its own. Only the first write waits
+        for it, so Slack never shows the status under text already written."""
+        self._started = asyncio.create_task(self._begin(thinking))
+
+    async def _begin(self, thinking: asyncio.Task[bool] | None) -> None:
+        if thinking is None or not await thinking:
+            await self.start()
 
     async def start(self) -> None:
         """ "is thinking…" under the thread at once (cleared by Slack when the reply posts)."""
@@ -144,6 +155,10 @@ class SlackReply:
             response = await self._post("_Thinking…_", urgent=True, stop_value=self.options.stop_value)
             self.messages.append(_Message(ts=str(response["ts"])))
 
+    async def _begun(self) -> None:
+        if self._started is not None:
+            await asyncio.shield(self._started)
+
     def append(self, delta: str) -> None:
         self.parts.append(delta)
         self._dirty.set()
@@ -157,6 +172,7 @@ class SlackReply:
 
     async def finish(self) -> list[str]:
         """Deliver the complete text and take the Stop button away; the `ts` of every message."""
+        await self._begun()
         self._finishing.set()
         self._dirty.set()
         if self._task is None:
@@ -170,6 +186,7 @@ class SlackReply:
         return [m.ts for m in self.messages if m.ts]
 
     async def _flush_loop(self) -> None:
+        await self._begun()
         while True:
             await self._dirty.wait()
             self._dirty.clear()
