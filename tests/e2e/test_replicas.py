@@ -138,14 +138,9 @@ async def test_a_burst_spread_over_two_replicas_stays_within_slacks_limits(
     share the budget through the database."""
     scaled_limits(slack)
     users = people(slack, 16)
-    ports = free_port(), free_port()
-    extra = {
-        "SLACK_BOT_TOKEN": slack.bot_token,
-        "SLACK_RATE_LIMITS": json.dumps(BOT_LIMITS),
-        "SLACK_UPDATE_INTERVAL": "0.2",
-    }
-    envs = [bot_env(slack, claude, bot_database_url, port, **extra) for port in ports]
-    events = [f"http://127.0.0.1:{port}/slack/events" for port in ports]
+    envs, events = two_replicas(
+        slack, claude, bot_database_url, SLACK_RATE_LIMITS=json.dumps(BOT_LIMITS), SLACK_UPDATE_INTERVAL="0.2"
+    )
     claude.tokens_per_second = 200
     answers = [f"Answer {i}: " + "several words " * 12 for i in range(16)]
     claude.script(*answers)
@@ -167,6 +162,17 @@ async def test_a_burst_spread_over_two_replicas_stays_within_slacks_limits(
     assert slack.rate_limited == 0, dict(slack.rate_limited_by_method)
     texts = sorted(bot_replies_in(slack, channels[i % 4], m["ts"]) for i, m in enumerate(mentions))
     assert texts == sorted(answers)
+
+
+def two_replicas(
+    slack: FakeSlack, claude: FakeClaude, database_url: str, **extra: str
+) -> tuple[list[dict[str, str]], list[str]]:
+    """The environments of two single-workspace replicas on one database, and their events URLs."""
+    ports = free_port(), free_port()
+    envs = [
+        bot_env(slack, claude, database_url, port, SLACK_BOT_TOKEN=slack.bot_token, **extra) for port in ports
+    ]
+    return envs, [f"http://127.0.0.1:{port}/slack/events" for port in ports]
 
 
 async def _rows(db: Database, count: int) -> bool:
@@ -206,9 +212,7 @@ async def test_after_a_token_rotation_the_workspace_keeps_its_budget(make_harnes
 async def test_stop_pressed_on_the_other_replica_ends_the_answer(
     slack: FakeSlack, claude: FakeClaude, bot_database_url: str, tmp_path: Path
 ) -> None:
-    ports = free_port(), free_port()
-    envs = [bot_env(slack, claude, bot_database_url, port, SLACK_BOT_TOKEN=slack.bot_token) for port in ports]
-    events = [f"http://127.0.0.1:{port}/slack/events" for port in ports]
+    envs, events = two_replicas(slack, claude, bot_database_url)
     claude.tokens_per_second = 20
     claude.script(LONG)
     db = Database(bot_database_url)
@@ -263,9 +267,7 @@ async def test_mentions_sent_while_the_database_is_cut_off_are_answered_once_eac
     await proxy.start()
     through_proxy = make_url(bot_database_url).set(host="127.0.0.1", port=proxy.port)
     url = through_proxy.render_as_string(hide_password=False)
-    ports = free_port(), free_port()
-    envs = [bot_env(slack, claude, url, port, SLACK_BOT_TOKEN=slack.bot_token) for port in ports]
-    events = [f"http://127.0.0.1:{port}/slack/events" for port in ports]
+    envs, events = two_replicas(slack, claude, url)
     claude.script(*(f"answer number {i}" for i in range(7)))
     for i in range(7):
         slack.add_user(f"UC{i}", f"cut{i}")
@@ -293,9 +295,7 @@ async def test_mentions_sent_while_the_database_is_cut_off_are_answered_once_eac
 async def test_two_messages_of_one_thread_on_two_replicas_are_answered_one_after_the_other(
     slack: FakeSlack, claude: FakeClaude, bot_database_url: str, tmp_path: Path
 ) -> None:
-    ports = free_port(), free_port()
-    envs = [bot_env(slack, claude, bot_database_url, port, SLACK_BOT_TOKEN=slack.bot_token) for port in ports]
-    events = [f"http://127.0.0.1:{port}/slack/events" for port in ports]
+    envs, events = two_replicas(slack, claude, bot_database_url)
     first_answer = "The first answer, written slowly enough for a second message to arrive meanwhile."
     claude.tokens_per_second = 15
     claude.script(first_answer, "The second answer.")
