@@ -50,6 +50,9 @@ TRIMMED_NOTE = (
 CONTINUE_TEXT = "Please continue exactly where you stopped."
 EDGE = 0.85
 """Above this share of the budget, the estimate is checked with `messages.count_tokens`."""
+READ_SHARE = 0.1
+"""Claude's stream is read in batches a tenth of the Slack update interval apart (0.1 s by default):
+reading every token as it comes costs several times the CPU and shows nothing sooner."""
 
 
 @dataclass(frozen=True)
@@ -223,7 +226,15 @@ async def _stream_until_stopped(
 
     result = StreamResult()
     streaming = asyncio.create_task(
-        stream_answer(services.claude, params, writer.append, result, deadlines=deadlines, on_busy=busy)
+        stream_answer(
+            services.claude,
+            params,
+            writer.append,
+            result,
+            deadlines=deadlines,
+            on_busy=busy,
+            read_every=settings.slack_update_interval * READ_SHARE,
+        )
     )
     stopping = asyncio.create_task(signal.event.wait())
     try:

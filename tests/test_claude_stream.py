@@ -1,0 +1,152 @@
+"""The bot's Claude stream reader (`bot.claude.stream`) against the fake Messages API, on the
+bot's own client: the figures the ledger and the user's notes depend on, and batched reading."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import anthropic
+import httpx2
+import pytest
+import pytest_asyncio
+
+from bot.claude.client import make_claude_client
+from bot.claude.pacing import PacedBody, aiohttp_response
+from bot.claude.stream import Deadlines, StreamResult, stream_answer
+from bot.config import Settings
+from bot.fakes.claude import FakeClaude, Fault, Reply
+from bot.fakes.settings import claude_settings
+
+MODEL = "claude-sonnet-5-5"
+TEXT = "The first part of a longer answer that keeps going"
+
+
+def params(text: str = "hello") -> dict[str, Any]:
+    return {"model": MODEL, "max_tokens": 100, "messages": [{"role": "user", "content": text}]}
+
+
+@pytest_asyncio.fixture
+async def fake() -> AsyncIterator[FakeClaude]:
+    async with FakeClaude() as server:
+        yield server
+
+
+@pytest_asyncio.fixture
+async def client(fake: FakeClaude) -> AsyncIterator[anthropic.AsyncAnthropic]:
+    settings = Settings(_env_file=None, **claude_settings(fake), claude_max_retries=0)  # type: ignore[call-arg]
+    sdk = make_claude_client(settings)
+    yield sdk
+    await sdk.close()
+
+
+async def read(client: anthropic.AsyncAnthropic, **options: Any) -> tuple[StreamResult, list[str]]:
+    seen: list[str] = []
+    result = await stream_answer(client, params(), seen.append, **options)
+    return result, seen
+
+
+async def test_text_usage_stop_reason_and_request_id(
+    fake: FakeClaude, client: anthropic.AsyncAnthropic
+) -> None:
+    fake.script(TEXT)
+    result, seen = await read(client)
+    assert result.failure is None
+    assert result.text == TEXT and "".join(seen) == TEXT
+    assert seen[0] == TEXT[:4], "one call per delta, as Claude sent them"
+    assert result.stop_reason == "end_turn"
+    assert result.request_id is not None and result.request_id.startswith("req_")
+    assert result.usage.input_tokens > 0
+    assert result.usage.output_tokens == len(seen), "message_delta's count wins over message_start's"
+    assert result.ttft_ms is not None
+
+
+async def test_refusal_category(fake: FakeClaude, client: anthropic.AsyncAnthropic) -> None:
+    fake.script(
+        Reply("I can't.", stop_reason="refusal", stop_details={"type": "refusal", "category": "cyber"})
+    )
+    result, _ = await read(client)
+    assert (result.stop_reason, result.refusal_category, result.text) == ("refusal", "cyber", "I can't.")
+
+
+async def test_an_error_event_mid_stream_keeps_the_text_and_the_request_id(
+    fake: FakeClaude, client: anthropic.AsyncAnthropic
+) -> None:
+    fake.script(Reply(TEXT, fault=Fault("error_event", after_deltas=3)))
+    result, _ = await read(client, read_every=0.01)
+    assert result.text == TEXT[:12]
+    assert result.failure is not None and result.failure.kind == "overloaded"
+    assert result.failure.detail == "200 overloaded_error: Overloaded", "the SDK's own error for the event"
+    assert result.failure.request_id == result.request_id is not None
+    assert result.stop_reason is None and result.usage.output_tokens == 3
+
+
+async def test_a_dropped_connection_is_a_connection_failure(
+    fake: FakeClaude, client: anthropic.AsyncAnthropic
+) -> None:
+    fake.script(Reply(TEXT, fault=Fault("drop", after_deltas=2)))
+    result, _ = await read(client, read_every=0.01)
+    assert result.text == TEXT[:8]
+    assert result.failure is not None and result.failure.kind == "connection"
+
+
+async def test_a_status_error_before_the_stream_is_classified(
+    fake: FakeClaude, client: anthropic.AsyncAnthropic
+) -> None:
+    fake.script(Reply("never", fault=Fault("status", status=529, retry_after=0)))
+    result, seen = await read(client)
+    assert seen == [] and result.failure is not None and result.failure.kind == "overloaded"
+
+
+async def test_a_stall_ends_at_the_idle_deadline(fake: FakeClaude, client: anthropic.AsyncAnthropic) -> None:
+    fake.script(Reply(TEXT, fault=Fault("stall", after_deltas=2, stall_seconds=30)))
+    result, _ = await read(client, deadlines=Deadlines(idle=0.3), read_every=0.05)
+    assert result.text == TEXT[:8]
+    assert result.failure is not None and result.failure.kind == "stalled"
+
+
+async def test_the_sdks_aiohttp_response_is_reachable(
+    fake: FakeClaude, client: anthropic.AsyncAnthropic
+) -> None:
+    """Batched reads pause the socket through private attributes of httpx2 and of the SDK's
+    aiohttp transport: when an upgrade moves them, this fails rather than the bot quietly
+    reading every token again."""
+    fake.script(Reply(TEXT, fault=Fault("stall", after_deltas=1)))
+    response = await client.messages.with_raw_response.create(**params(), stream=True)
+    try:
+        found = aiohttp_response(response.http_response)
+        assert found is not None
+        assert found.connection is not None and found.connection.protocol is not None
+    finally:
+        await response.close()
+
+
+async def test_a_paced_body_reads_in_batches() -> None:
+    async with FakeClaude(tokens_per_second=60) as slow:
+        settings = Settings(_env_file=None, **claude_settings(slow), claude_max_retries=0)  # type: ignore[call-arg]
+        sdk = make_claude_client(settings)
+        slow.script("abcd" * 30)
+        try:
+            response = await sdk.messages.with_raw_response.create(**params(), stream=True)
+            body = PacedBody(response.http_response)
+            response.http_response.stream = body
+            body.every = 0.25
+            chunks = [chunk async for chunk in response.http_response.aiter_bytes()]
+        finally:
+            await sdk.close()
+    assert b"".join(chunks).count(b"event: content_block_delta") == 30
+    assert len(chunks) <= 10, "30 deltas over half a second arrive in a few reads, not 30"
+
+
+async def test_a_finished_body_ends_without_a_rest(
+    fake: FakeClaude, client: anthropic.AsyncAnthropic
+) -> None:
+    fake.script(TEXT)
+    result, _ = await asyncio.wait_for(read(client, read_every=60), timeout=20)
+    assert result.text == TEXT and result.failure is None
+
+
+def test_a_sync_response_is_refused() -> None:
+    with pytest.raises(TypeError):
+        PacedBody(httpx2.Response(200, content=iter([b"sync"])))
