@@ -16,7 +16,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlmodel import SQLModel
 
-from bot.store import migrations
+from bot.store.schema_version import head_revision, stamped_revisions
 
 _LOCAL_LOCKS: defaultdict[tuple[str, str], asyncio.Lock] = defaultdict(asyncio.Lock)
 """`Database.exclusive` on SQLite, per file and name, shared by every engine on that file."""
@@ -37,7 +37,16 @@ class Database:
 
     async def upgrade(self) -> str | None:
         """Run the migrations up to head on this engine (so in its `?search_path=` schema, where
-        `alembic_version` lives too); the revision reached. Safe to run from several processes."""
+        `alembic_version` lives too); the revision reached. Safe to run from several processes.
+
+        A schema already at head is seen with one query, without importing Alembic."""
+        head = head_revision()
+        async with self.engine.connect() as conn:
+            stamped = await conn.run_sync(stamped_revisions)
+        if head is not None and stamped == {head}:
+            return head
+        from bot.store import migrations
+
         async with self.engine.begin() as conn:
             return await conn.run_sync(migrations.upgrade)
 
