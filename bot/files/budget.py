@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.files.images import refit
 from bot.files.model import FileLimits, Prepared, left_out, megabytes
 
 NAMES_SHOWN = 5
@@ -58,6 +57,8 @@ def _give_way(items: list[Prepared], index: int, why: str) -> str:
 
 
 def _within_edge(item: Prepared, limits: FileLimits) -> Prepared:
+    from bot.files.images import refit  # Pillow only when there are images to scale (see prepare)
+
     blocks = tuple(refit(block, limits, limits.many_images_edge) for block in item.blocks)
     return Prepared.of(item.file_id, item.name, item.kind, blocks, item.note)
 

@@ -13,7 +13,6 @@ from bot.files.budget import fit_request
 from bot.files.cache import FileCache, cache_key
 from bot.files.download import Origin, download
 from bot.files.model import ContentBlock, FileLimits, Prepared, SlackFile, display_name, left_out
-from bot.files.prepare import prepare
 
 DOWNLOADS_AT_ONCE = 4
 EXTERNAL = "it is stored outside Slack, where the bot can't open it"
@@ -50,7 +49,7 @@ async def attachments_for_thread(
         async with gate:
             data = await download(session, file, token, origins, limits)
             if isinstance(data, bytes):
-                return await asyncio.to_thread(prepare, file, data, limits)
+                return await asyncio.to_thread(_prepare, file, data, limits)
         name = display_name(file)
         note = data.reason if data.scope_missing else f"{name}: {data.reason}"
         return left_out(str(file.get("id") or ""), name, "unavailable", note)
@@ -72,6 +71,14 @@ async def attachments_for_thread(
             blocks.setdefault(ts, []).extend(item.blocks)
     notes = [item.note for item in fitted if item.note] + budget_notes
     return ThreadAttachments(blocks, list(dict.fromkeys(notes)))
+
+
+def _prepare(file: SlackFile, data: bytes, limits: FileLimits) -> Prepared:
+    """On a worker thread. The decoders (Pillow with its HEIF plugin, pypdf: about 13 MiB) are
+    imported here with the first file, not by every process that merely starts."""
+    from bot.files.prepare import prepare
+
+    return prepare(file, data, limits)
 
 
 def _not_downloadable(file: SlackFile) -> Prepared | None:
