@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -18,7 +18,7 @@ from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStor
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.claude.client import make_claude_client
+from bot.claude.client import Claude
 from bot.config import Settings
 from bot.files import FileCache
 from bot.logs import protect_bolt_logger
@@ -49,7 +49,7 @@ async def runtime(settings: Settings) -> AsyncIterator[Runtime]:
     """Everything a running bot holds open, closed again in reverse order."""
     db = Database(settings.database_url)
     await db.upgrade()
-    claude = make_claude_client(settings)
+    claude = Claude(settings)
     async with aiohttp.ClientSession() as session:
         token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
         budgets = Budgets(settings.slack_rate_limits)
@@ -97,6 +97,13 @@ def build_app(settings: Settings, client: AsyncWebClient, services: Services) ->
         **(oauth_options(settings, client, services.db) if settings.oauth else {}),
     )
     protect_bolt_logger()
+
+    async def warm_claude(next_: Callable[[], Awaitable[None]]) -> None:
+        """The first Slack request of any kind starts loading the Claude SDK (see `Claude`)."""
+        services.claude.warm()
+        await next_()
+
+    app.use(warm_claude)
     if settings.oauth:
         # Before the catch-all listener `register` adds last: Bolt runs the first that matches.
         app.event("tokens_revoked")(app.default_tokens_revoked_event_listener())

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
-import anthropic
 
+from bot.claude.client import Claude
 from bot.config import Settings
 from bot.files import FileCache
 from bot.lanes import StopSignal, ThreadLanes
@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 class Services:
     settings: Settings
     db: Database
-    claude: anthropic.AsyncAnthropic
+    claude: Claude
     users: UserDirectory
     budgets: Budgets
     native: NativeSupport

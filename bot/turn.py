@@ -11,8 +11,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import anthropic
-import httpx2
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -188,16 +186,10 @@ async def _fit_by_count(
     budget: int,
 ) -> Trimmed:
     """Near the edge the estimate isn't good enough: ask the API, and shrink by what it says."""
-    try:
-        counted = await services.claude.messages.count_tokens(
-            model=model, system=system, messages=estimated.messages
-        )
-    except (anthropic.APIError, httpx2.TransportError) as exc:
-        log.info("count_tokens failed (%s); keeping the estimate", exc)
+    counted = await services.claude.count_tokens(model=model, system=system, messages=estimated.messages)
+    if counted is None or counted <= budget:
         return estimated
-    if counted.input_tokens <= budget:
-        return estimated
-    scaled = int(budget * estimate_tokens(system, estimated.messages) / counted.input_tokens)
+    scaled = int(budget * estimate_tokens(system, estimated.messages) / counted)
     return fit_thread(history, render, system, scaled)
 
 

@@ -20,14 +20,18 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-import anthropic
 import httpx2
 
 from bot import logs
+from bot.claude.client import Claude
 from bot.claude.errors import ClaudeFailure, classify, stalled
 from bot.claude.pacing import PacedBody
 
 log = logging.getLogger(__name__)
+
+RENEW_SHARE = 16
+"""The silence deadline moves at most every `idle / RENEW_SHARE` seconds, so a stream may go quiet
+for between 15/16 of `Deadlines.idle` and all of it before it counts as stalled."""
 
 
 @dataclass
@@ -84,7 +88,7 @@ class Deadlines:
 
 
 async def stream_answer(
-    client: anthropic.AsyncAnthropic,
+    claude: Claude,
     params: dict[str, Any],
     on_text: Callable[[str], None],
     result: StreamResult | None = None,
@@ -95,6 +99,9 @@ async def stream_answer(
 ) -> StreamResult:
     """`read_every`: once the first text is out, read the stream at most this often (seconds; 0:
     each delta as it comes). The first text is never held back."""
+    client = await claude.client()
+    import anthropic  # loaded now: `client` is one of its objects
+
     result = result if result is not None else StreamResult()
     limits = deadlines or Deadlines()
     loop = asyncio.get_running_loop()
@@ -109,8 +116,13 @@ async def stream_answer(
             response.http_response.stream = body
             events = await response.parse(to=anthropic.AsyncStream[object])
             async with events:
+                renew_at = 0.0
                 async for event in cast("AsyncIterator[dict[str, Any]]", events):
-                    silence.reschedule(loop.time() + limits.idle)
+                    now = loop.time()
+                    if now >= renew_at:
+                        # Moving the deadline is a timer reset; once per batch of events is enough.
+                        silence.reschedule(now + limits.idle)
+                        renew_at = now + limits.idle / RENEW_SHARE
                     kind = event["type"]
                     if kind == "content_block_delta":
                         delta = event["delta"]
@@ -131,6 +143,8 @@ async def stream_answer(
                         result.stop_reason = delta.get("stop_reason")
                         details = delta.get("stop_details")
                         result.refusal_category = details.get("category") if details else None
+                    elif kind == "message_stop":
+                        body.every = 0.0  # only the body's end is left: read it without a rest
     except (anthropic.APIError, httpx2.TransportError) as exc:
         result.failure = classify(exc, result.request_id)
     except TimeoutError:
