@@ -24,12 +24,13 @@ from benchmarks.scenarios import (
     run_ack,
     run_baseline,
     run_capacity,
+    run_idle,
     run_replies,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_JSON = ROOT / "benchmarks" / "results" / "latest.json"
-SECTIONS = ("replies", "ack", "capacity", "rss")
+SECTIONS = ("replies", "ack", "capacity", "rss", "idle")
 # What --quick changes, so a smoke run finishes in well under a minute.
 QUICK = {
     "tokens": 100,
@@ -70,7 +71,7 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m benchmarks",
         description="Benchmark the bot (as its own process) against the fake Slack and fake Claude.",
-        epilog="With none of --replies/--ack/--capacity/--rss/--all, runs --replies and --ack.",
+        epilog="With none of --replies/--ack/--capacity/--rss/--idle/--all: --replies, --ack and --idle.",
     )
     p.add_argument("--modes", default="auto,edit,native", help="stream modes to run (SLACK_STREAM_MODE)")
     p.add_argument("--concurrency", help="simultaneous replies per scenario (default 1,10,50)")
@@ -90,7 +91,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--ack", action="store_true", help="HTTP ack latency at --ack-rate events/s")
     p.add_argument("--capacity", action="store_true", help="search the capacity figure")
     p.add_argument("--rss", action="store_true", help="peak RSS with --rss-replies replies in flight")
-    p.add_argument("--all", action="store_true", help="replies, baseline, ack, capacity and rss")
+    p.add_argument("--idle", action="store_true", help="RSS of a started bot nobody has talked to yet")
+    p.add_argument("--all", action="store_true", help="replies, baseline, ack, capacity, rss and idle")
     p.add_argument("--ack-rate", type=float, default=50.0, help="events per second (default 50)")
     p.add_argument("--ack-seconds", type=float, help="seconds of events (default 5)")
     p.add_argument("--ack-load", type=int, default=0, help="replies streaming during the ack run (default 0)")
@@ -141,7 +143,7 @@ def _resolve(args: argparse.Namespace) -> argparse.Namespace:
     args.concurrency = _csv_ints(args.concurrency) if isinstance(args.concurrency, str) else args.concurrency
     args.modes = [m.strip() for m in args.modes.split(",") if m.strip()]
     chosen = {s for s in SECTIONS if getattr(args, s)}
-    args.sections = set(SECTIONS) if args.all else chosen or {"replies", "ack"}
+    args.sections = set(SECTIONS) if args.all else chosen or {"replies", "ack", "idle"}
     return args
 
 
@@ -194,8 +196,11 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         settle=args.settle,
     )
     results: dict[str, list[dict[str, Any]]] = {
-        k: [] for k in ("replies", "baseline", "ack", "rss", "capacity")
+        k: [] for k in ("replies", "baseline", "ack", "rss", "capacity", "idle")
     }
+    if "idle" in args.sections:
+        _progress("idle: a started bot, untouched, then after its first reply")
+        results["idle"].append(await run_idle(config, args.modes[0]))
     if "replies" in args.sections:
         for concurrency in args.concurrency:
             for mode in args.modes:
@@ -243,6 +248,8 @@ def render(results: dict[str, list[dict[str, Any]]], targets: list[dict[str, Any
         parts.append(report.rss_table(results["rss"]))
     if results["capacity"]:
         parts.append(report.capacity_table(results["capacity"]))
+    if results["idle"]:
+        parts.append(report.idle_table(results["idle"]))
     parts.append(report.targets_table(targets))
     return "\n\n".join(parts)
 
@@ -258,6 +265,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         results["ack"],
         results["rss"],
         results["capacity"],
+        results["idle"],
         args.slack_latency * 1000,
     )
     print(render(results, targets))
