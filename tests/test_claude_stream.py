@@ -209,3 +209,24 @@ async def test_the_first_slack_request_starts_loading_the_sdk(make_harness: Call
     await h.slack.user_says(h.url, "C1", "U1", "just chatting, not to the bot")
     assert claude.loading
     assert h.claude.requests == []
+
+
+async def test_a_lost_connection_ends_the_body_without_a_rest(fake: FakeClaude, sdk: Claude) -> None:
+    fake.script(Reply(TEXT, fault=Fault("stall", after_deltas=1)))
+    client = await sdk.client()
+    response = await client.messages.with_raw_response.create(**params(), stream=True)
+    try:
+        body = PacedBody(response.http_response)
+        chunks = body.__aiter__()
+        await anext(chunks)
+        body.every = 60
+        socket = aiohttp_response(response.http_response)
+        assert socket is not None and socket.connection is not None
+        transport = socket.connection.transport
+        assert transport is not None
+        transport.abort()
+        await asyncio.sleep(0.05)  # the loop notices the loss
+        with pytest.raises(httpx2.TransportError):
+            await asyncio.wait_for(anext(chunks), timeout=20)
+    finally:
+        await response.close()

@@ -42,13 +42,14 @@ class PacedBody(httpx2.AsyncByteStream):
 
     async def _rest(self) -> None:
         """Sleep with the socket unread. A body aiohttp has finished (its connection back in the
-        pool, maybe already serving another request) ends without a rest."""
+        pool, maybe already serving another request) or lost ends without a rest: what is left
+        to read is its end or its error."""
         if self._socket is None:
             await asyncio.sleep(self.every)
             return
         connection = self._socket.connection
         protocol = connection.protocol if connection is not None else None
-        if protocol is None:
+        if protocol is None or not protocol.is_connected():
             return
         protocol.pause_reading()
         try:
