@@ -12,6 +12,7 @@ import httpx2
 import pytest
 import pytest_asyncio
 
+from bot.claude import client as client_module
 from bot.claude.client import Claude
 from bot.claude.pacing import PacedBody, aiohttp_response
 from bot.claude.stream import Deadlines, StreamResult, stream_answer
@@ -230,3 +231,17 @@ async def test_a_lost_connection_ends_the_body_without_a_rest(fake: FakeClaude, 
             await asyncio.wait_for(anext(chunks), timeout=20)
     finally:
         await response.close()
+
+
+async def test_a_broken_sdk_install_is_logged_and_raised(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(_: Settings) -> None:
+        raise ImportError("no module named anthropic")
+
+    monkeypatch.setattr(client_module, "make_claude_client", broken)
+    handle = Claude(Settings(_env_file=None))  # type: ignore[call-arg]
+    with pytest.raises(ImportError):
+        await handle.client()
+    await handle.close()
+    assert "could not load the anthropic SDK" in caplog.text

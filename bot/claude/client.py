@@ -2,10 +2,11 @@
 when first needed.
 
 Importing the anthropic SDK imports all of its types at once: about 40 MiB and over a second of
-CPU on a small machine. A bot nobody has talked to yet doesn't carry that, and its first answer
-doesn't wait for it either: the first Slack request of any kind starts loading the SDK on a
-worker thread (`Claude.warm`), and a Claude call made before that is done waits for it. Code
-that holds an SDK object imports `anthropic` where it needs it: it is loaded by then.
+CPU on a small machine. A bot nobody has talked to yet doesn't carry that. The first Slack
+request of any kind starts loading it on a worker thread (`Claude.warm`), usually well before
+anyone asks a question; a Claude call made while it is still loading waits for it, which only
+the first answer after a start can do. Code that holds an SDK object imports `anthropic` where
+it needs it: it is loaded by then.
 """
 
 from __future__ import annotations
@@ -47,12 +48,13 @@ class Claude:
     def _load(self) -> asyncio.Future[anthropic.AsyncAnthropic]:
         if self._loading is None:
             self._loading = asyncio.ensure_future(asyncio.to_thread(make_claude_client, self._settings))
+            self._loading.add_done_callback(_log_failure)
         return self._loading
 
     async def count_tokens(self, **params: Any) -> int | None:
         """What `messages.count_tokens` makes of these parameters; None when it can't say (logged)."""
         client = await self.client()
-        import anthropic
+        import anthropic  # loaded now: `client` is one of its objects
 
         try:
             counted = await client.messages.count_tokens(**params)
@@ -67,6 +69,12 @@ class Claude:
         await asyncio.wait({self._loading})
         if not self._loading.cancelled() and self._loading.exception() is None:
             await self._loading.result().close()
+
+
+def _log_failure(loading: asyncio.Future[anthropic.AsyncAnthropic]) -> None:
+    """A broken install shows in the logs when the SDK first loads, whoever is waiting for it."""
+    if not loading.cancelled() and (error := loading.exception()) is not None:
+        log.error("could not load the anthropic SDK", exc_info=error)
 
 
 def make_claude_client(settings: Settings) -> anthropic.AsyncAnthropic:
