@@ -179,6 +179,7 @@ async def test_count_tokens_or_none(fake: FakeClaude, sdk: Claude) -> None:
 async def test_closing_a_client_never_loaded_loads_nothing() -> None:
     claude = Claude(Settings(_env_file=None))  # type: ignore[call-arg]
     await claude.close()
+    assert not claude.loading
 
 
 async def test_no_rest_once_the_message_has_stopped(monkeypatch: pytest.MonkeyPatch) -> None:
