@@ -26,13 +26,14 @@ from benchmarks.scenarios import (
     run_ack,
     run_baseline,
     run_capacity,
+    run_idle,
     run_replies,
 )
 from benchmarks.spending import run_budget
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_JSON = ROOT / "benchmarks" / "results" / "latest.json"
-SECTIONS = ("replies", "ack", "capacity", "rss", "burst", "budget", "replicas")
+SECTIONS = ("replies", "ack", "capacity", "rss", "idle", "burst", "budget", "replicas")
 # What --quick changes, so a smoke run finishes in well under a minute.
 QUICK = {
     "tokens": 100,
@@ -75,8 +76,8 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m benchmarks",
         description="Benchmark the bot (as its own process) against the fake Slack and fake Claude.",
-        epilog="Without a run chosen (--replies, --ack, --capacity, --rss, --burst, --budget, --all):"
-        " --replies, --ack, --burst.",
+        epilog="Without a run chosen (--replies, --ack, --capacity, --rss, --idle, --burst, --budget,"
+        " --replicas, --all): --replies, --ack, --idle, --burst.",
     )
     p.add_argument("--modes", default="auto,edit,native", help="stream modes to run (SLACK_STREAM_MODE)")
     p.add_argument("--concurrency", help="simultaneous replies per scenario (default 1,10,50)")
@@ -96,11 +97,14 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--ack", action="store_true", help="HTTP ack latency at --ack-rate events/s")
     p.add_argument("--capacity", action="store_true", help="search the capacity figure")
     p.add_argument("--rss", action="store_true", help="peak RSS with --rss-replies replies in flight")
+    p.add_argument("--idle", action="store_true", help="RSS of a started bot nobody has talked to yet")
     p.add_argument(
         "--burst", action="store_true", help="a busy workspace: many mentions at once, per channel"
     )
     p.add_argument(
-        "--all", action="store_true", help="every run: replies, baseline, ack, capacity, rss, burst, budget"
+        "--all",
+        action="store_true",
+        help="every run: replies, baseline, ack, capacity, rss, idle, burst, budget, replicas",
     )
     p.add_argument("--burst-mentions", type=int, help="mentions at once in the burst (default 80)")
     p.add_argument(
@@ -178,7 +182,7 @@ def _resolve(args: argparse.Namespace) -> argparse.Namespace:
     args.concurrency = _csv_ints(args.concurrency) if isinstance(args.concurrency, str) else args.concurrency
     args.modes = [m.strip() for m in args.modes.split(",") if m.strip()]
     chosen = {s for s in SECTIONS if getattr(args, s)}
-    args.sections = set(SECTIONS) if args.all else chosen or {"replies", "ack", "burst"}
+    args.sections = set(SECTIONS) if args.all else chosen or {"replies", "ack", "idle", "burst"}
     return args
 
 
@@ -231,8 +235,12 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         settle=args.settle,
     )
     results: dict[str, list[dict[str, Any]]] = {
-        k: [] for k in ("replies", "baseline", "ack", "rss", "capacity", "burst", "budget", "replicas")
+        k: []
+        for k in ("replies", "baseline", "ack", "rss", "capacity", "idle", "burst", "budget", "replicas")
     }
+    if "idle" in args.sections:
+        _progress("idle: a started bot, untouched, then after its first reply")
+        results["idle"].append(await run_idle(config, args.modes[0]))
     if "replies" in args.sections:
         for concurrency in args.concurrency:
             for mode in args.modes:
@@ -304,6 +312,8 @@ def render(results: dict[str, list[dict[str, Any]]], targets: list[dict[str, Any
         parts.append(report.rss_table(results["rss"]))
     if results["capacity"]:
         parts.append(report.capacity_table(results["capacity"]))
+    if results["idle"]:
+        parts.append(report.idle_table(results["idle"]))
     if results["burst"]:
         parts.append(report.burst_table(results["burst"]))
     if results["budget"]:
@@ -325,6 +335,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         results["ack"],
         results["rss"],
         results["capacity"],
+        results["idle"],
         results["budget"],
         args.slack_latency * 1000,
         args.ttft * 1000,

@@ -127,8 +127,26 @@ class BotProcess:
     def events_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/slack/events"
 
+    async def upgrade_database(self) -> None:
+        """`bot db upgrade` on the bot's database, as a deploy runs it before the bot starts."""
+        with self.log_path.open("ab") as log:
+            process = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "bot",
+                "db",
+                "upgrade",
+                cwd=self.workdir,
+                env=bot_environment(self.settings),
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+            if await process.wait() != 0:
+                raise RuntimeError(f"bot db upgrade failed:\n{self.log_tail()}")
+
     async def start(self, timeout: float = 30.0) -> None:
-        with self.log_path.open("wb") as log:
+        with self.log_path.open("ab") as log:
             self._proc = subprocess.Popen(
                 [sys.executable, "-m", "bot", "serve"],
                 cwd=self.workdir,

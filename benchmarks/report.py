@@ -11,8 +11,9 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 RSS_TARGET_MB = 250
+IDLE_RSS_TARGET_MB = 110
 ACK_P99_TARGET_MS = 50
-CPU_RATIO_TARGET = 0.6
+CPU_RATIO_TARGET = 0.4
 CAPACITY_TARGET = 30
 FIRST_TEXT_AT_50_MS = 1000
 FIRST_TEXT_SLACK_MARGIN_MS = 30
@@ -230,6 +231,23 @@ def rss_table(runs: Sequence[dict[str, Any]]) -> str:
     )
 
 
+def idle_table(runs: Sequence[dict[str, Any]]) -> str:
+    rows = [
+        [
+            r["mode_asked"],
+            fmt(r["idle_rss_kb"] / 1024, 1),
+            fmt(r["after_first_reply_rss_kb"] / 1024, 1),
+            fmt(r["hwm_kb"] / 1024, 1),
+        ]
+        for r in runs
+    ]
+    title = (
+        f"Idle memory (VmRSS {runs[0]['wait_seconds']:g} s after start, schema already current; then after"
+        " the first reply)"
+    )
+    return table(title, ["mode", "idle RSS MB", "after 1st reply MB", "HWM MB"], rows)
+
+
 def capacity_table(runs: Sequence[dict[str, Any]]) -> str:
     rows = []
     for c in runs:
@@ -349,6 +367,7 @@ def targets(
     acks: Sequence[dict[str, Any]],
     rss: Sequence[dict[str, Any]],
     capacity: Sequence[dict[str, Any]],
+    idle: Sequence[dict[str, Any]],
     budgets: Sequence[dict[str, Any]],
     slack_latency_ms: float,
     ttft_ms: float,
@@ -415,6 +434,15 @@ def targets(
             f"{peak:.1f} MB",
             f"<= {RSS_TARGET_MB} MB",
             peak <= RSS_TARGET_MB,
+        )
+    for i in idle:
+        rss_mb = i["idle_rss_kb"] / 1024
+        add(
+            "idle RSS",
+            i["mode_asked"],
+            f"{rss_mb:.1f} MB",
+            f"<= {IDLE_RSS_TARGET_MB} MB",
+            rss_mb <= IDLE_RSS_TARGET_MB,
         )
     for c in capacity:
         add(

@@ -1,4 +1,4 @@
-"""The measured runs: replies at a concurrency, the SDK baseline, ack latency, capacity, RSS.
+"""The measured runs: replies at a concurrency, the SDK baseline, ack latency, capacity, RSS, idle.
 
 Every run starts fresh fakes and a fresh bot process: rate-limit windows, caches and the
 database then never carry over from one scenario into the next. Every time is
@@ -19,7 +19,7 @@ import sys
 import tempfile
 import time
 from collections import Counter, defaultdict
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -61,6 +61,8 @@ SETTLE_FROM = 40
 """A burst this large can reach a per-minute limit (Slack's, or the bot's own budget a little
 under it), so the warm-up's calls must first leave the 60-second windows: otherwise one reply
 of the burst waits a minute because of the harness, not the bot."""
+IDLE_SECONDS = 3.0
+"""How long a started bot sits untouched before its idle memory is read."""
 UNPACED_BOT_ENV = {"SLACK_RATE_LIMITS": "{}"}
 """Tells the bot to keep no per-method write budget (its setting; unknown settings are ignored)."""
 
@@ -115,13 +117,16 @@ async def workspace(
     channels: Iterable[str],
     rate_limits: bool,
     settle: float = 0.0,
+    before_warm_up: Callable[[BotProcess], Awaitable[None]] | None = None,
 ) -> AsyncIterator[Workspace]:
     """Fresh fakes (one workspace), a bot process pointed at them, and a finished warm-up turn.
 
-    The warm-up pays the bot's one-time costs (auth.test, first SQL statements, lazy imports,
-    connection set-up) before anything is measured. The fake enforces rate limits only from
-    after it, so its calls don't use up the measured replies' per-minute allowance (the bot's
-    own pacing, if it keeps any, still remembers them, as it would in production).
+    The database is brought to the newest schema first (`bot db upgrade`), as deploys do, so the
+    bot starts as it would in production. The warm-up pays the bot's one-time costs (auth.test,
+    first SQL statements, lazy imports, connection set-up) before anything is measured. The fake
+    enforces rate limits only from after it, so its calls don't use up the measured replies'
+    per-minute allowance (the bot's own pacing, if it keeps any, still remembers them, as it
+    would in production). `before_warm_up` sees the started bot before anyone has talked to it.
     """
     slack = FakeSlack(latency=config.slack_latency)
     claude = FakeClaude(ttft=config.ttft, tokens_per_second=config.tps)
@@ -149,7 +154,10 @@ async def workspace(
     }
     bot = BotProcess(settings, tmp)
     try:
+        await bot.upgrade_database()
         await bot.start()
+        if before_warm_up is not None:
+            await before_warm_up(bot)
         env = Workspace(slack, claude, bot, db_path)
         claude.script(answer_text(config.warm_up_tokens))
         await slack.user_says(bot.events_url, WARM_UP_CHANNEL, "U1", f"<@{slack.bot_user_id}> warm-up")
@@ -472,6 +480,33 @@ def _all_shown(env: Workspace, marks: tuple[int, int, int], channels: Sequence[s
         if c.method in WRITE_METHODS and _ok(c) and _shows_answer(c, answer)
     }
     return shown.issuperset(channels)
+
+
+# ---------------------------------------------------------------------------------------- idle
+
+
+async def run_idle(config: Config, mode: str, *, wait: float = IDLE_SECONDS) -> dict[str, Any]:
+    """What a started bot holds before anyone talks to it (VmRSS `wait` seconds after /healthz
+    first answered), and after its first reply (the warm-up turn), when what it imports on first
+    need is in."""
+    idle: dict[str, int] = {}
+
+    async def untouched(bot: BotProcess) -> None:
+        await asyncio.sleep(wait)
+        idle.update(bot.memory_kb())
+
+    async with workspace(
+        config, mode, users=1, channels=(), rate_limits=False, before_warm_up=untouched
+    ) as env:
+        replied = env.bot.memory_kb()
+    return {
+        "kind": "idle",
+        "mode_asked": mode,
+        "wait_seconds": wait,
+        "idle_rss_kb": idle["VmRSS"],
+        "after_first_reply_rss_kb": replied["VmRSS"],
+        "hwm_kb": replied["VmHWM"],
+    }
 
 
 # ---------------------------------------------------------------------------------------- baseline

@@ -19,7 +19,7 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStore
 
-from bot.claude.client import make_claude_client
+from bot.claude.client import Claude
 from bot.config import ConfigError, Settings
 from bot.files import FileCache
 from bot.housekeeping import housekeeping_forever
@@ -57,7 +57,7 @@ class Runtime:
 async def runtime(settings: Settings) -> AsyncIterator[Runtime]:
     """Everything a running bot holds open, closed again in reverse order."""
     db = Database(settings.database_url)
-    claude = make_claude_client(settings)
+    claude = Claude(settings)
     try:
         await db.upgrade()
         if settings.oauth:
@@ -150,6 +150,13 @@ def build_app(
             **options,
         )
     protect_bolt_logger()
+
+    async def warm_claude(next_: Callable[[], Awaitable[None]]) -> None:
+        """The first Slack request of any kind starts loading the Claude SDK (see `Claude`)."""
+        services.claude.warm()
+        await next_()
+
+    app.use(warm_claude)
     if settings.oauth:
         # Before the catch-all listener `register` adds last: Bolt runs the first that matches.
         app.event("tokens_revoked")(app.default_tokens_revoked_event_listener())

@@ -13,10 +13,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
-
-from PIL import Image, ImageDraw, ImageFont
+from typing import TYPE_CHECKING
 
 from bot.budget import format_tokens
+
+if TYPE_CHECKING:  # Pillow is imported where a chart is drawn, not by every process that starts
+    from PIL import ImageDraw, ImageFont
+
+    Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
 
 WIDTH, HEIGHT = 1200, 480
 """Pixels: Slack shows it about 600 wide, so every line and letter has two pixels per point."""
@@ -35,8 +39,6 @@ BAR = (217, 119, 87)
 TODAY_BAR = (168, 72, 42)
 """Claude's orange; today's bar darker, as it is still growing."""
 
-Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
-
 
 @dataclass(frozen=True)
 class Day:
@@ -50,6 +52,8 @@ def daily_tokens_png(days: Sequence[Day]) -> bytes:
     if not days:
         raise ValueError("a chart needs at least one day")
     font = _font()
+    from PIL import Image, ImageDraw
+
     image = Image.new("RGB", (WIDTH, HEIGHT), BACKGROUND)
     draw = ImageDraw.Draw(image)
     draw.rounded_rectangle((0, 0, WIDTH - 1, HEIGHT - 1), radius=16, outline=BORDER, width=2)
@@ -113,6 +117,8 @@ def _nice_step(peak: int) -> int:
 @cache
 def _font() -> Font:
     """Pillow's own scalable font: the same on every machine, no system fonts needed."""
+    from PIL import ImageFont
+
     return ImageFont.load_default(size=FONT_SIZE)
 
 

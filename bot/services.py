@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
-import anthropic
 
 from bot.admission import Admission, Caps
 from bot.backlog import Backlog
+from bot.claude.client import Claude
 from bot.config import Settings
 from bot.files import FileCache
 from bot.lanes import Lanes, ThreadLanes
@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 class Services:
     settings: Settings
     db: Database
-    claude: anthropic.AsyncAnthropic
+    claude: Claude
     users: UserDirectory
     rate_limits: SlackRateLimits
     native: NativeSupport

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import anthropic
 import httpx2
 
 
@@ -46,6 +45,8 @@ _BY_TYPE = {
 
 def classify(exc: BaseException, request_id: str | None = None) -> ClaudeFailure:
     """`request_id` names the call when the exception itself does not (a stream that broke)."""
+    import anthropic  # loaded: `exc` came from it, or from its transport
+
     if isinstance(exc, anthropic.APITimeoutError):
         return ClaudeFailure(
             "timeout", "Claude took too long to answer. Please try again.", request_id, detail=str(exc)

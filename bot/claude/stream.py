@@ -1,8 +1,11 @@
 """One streaming Messages API call: text deltas out, usage and outcome back.
 
-It reads the raw server-sent events (`messages.create(stream=True)`) rather than the
-`messages.stream()` helper: the helper rebuilds a snapshot of the whole message on every delta,
-which the bot never needs, and that was most of its CPU per reply (see benchmarks/).
+Reading a stream is most of the bot's CPU per reply (benchmarks/), so this reads it the cheap
+way the SDK offers: not the `messages.stream()` helper, which rebuilds a snapshot of the whole
+message on every delta, nor typed events, which build pydantic models per delta, but the raw
+response parsed as `AsyncStream[object]`: the SDK's own SSE decoding, `error` events and
+closing, with each event a plain dict. Once the first text is out, the body is read in
+batches (`pacing`), since Slack shows text at most once per update interval anyway.
 
 Failures come back as data, not exceptions, because the turn must still keep the partial
 text and record the tokens that were spent.
@@ -13,17 +16,22 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
-import anthropic
 import httpx2
 
 from bot import logs
+from bot.claude.client import Claude
 from bot.claude.errors import ClaudeFailure, classify, stalled
+from bot.claude.pacing import PacedBody
 
 log = logging.getLogger(__name__)
+
+RENEW_SHARE = 16
+"""The silence deadline moves at most every `idle / RENEW_SHARE` seconds, so a stream may go quiet
+for between 15/16 of `Deadlines.idle` and all of it before it counts as stalled."""
 
 
 @dataclass
@@ -33,15 +41,15 @@ class Usage:
     cache_creation_input_tokens: int = 0
     cache_read_input_tokens: int = 0
 
-    def update(self, usage: Any) -> None:
-        """Take what a `message_start` / `message_delta` usage object carries (fields may be None)."""
+    def update(self, usage: dict[str, Any] | None) -> None:
+        """Take what a `message_start` / `message_delta` usage carries (fields may be absent or null)."""
         for name in (
             "input_tokens",
             "output_tokens",
             "cache_creation_input_tokens",
             "cache_read_input_tokens",
         ):
-            value = getattr(usage, name, None)
+            value = (usage or {}).get(name)
             if value is not None:
                 setattr(self, name, int(value))
 
@@ -80,43 +88,63 @@ class Deadlines:
 
 
 async def stream_answer(
-    client: anthropic.AsyncAnthropic,
+    claude: Claude,
     params: dict[str, Any],
     on_text: Callable[[str], None],
     result: StreamResult | None = None,
     *,
     deadlines: Deadlines | None = None,
     on_busy: Callable[[], Awaitable[None]] | None = None,
+    read_every: float = 0.0,
 ) -> StreamResult:
+    """`read_every`: once the first text is out, read the stream at most this often (seconds; 0:
+    each delta as it comes). The first text is never held back."""
+    client = await claude.client()
+    import anthropic  # loaded now: `client` is one of its objects
+
     result = result if result is not None else StreamResult()
     limits = deadlines or Deadlines()
     loop = asyncio.get_running_loop()
     started = time.monotonic()
     busy = loop.call_later(limits.busy_after, _fire, on_busy) if on_busy else None
     try:
-        async with (
-            asyncio.timeout(limits.total) as overall,
-            asyncio.timeout(limits.first_token) as silence,
-            await client.messages.create(**params, stream=True) as stream,
-        ):
-            result.request_id = stream.response.headers.get("request-id")
+        async with asyncio.timeout(limits.total) as overall, asyncio.timeout(limits.first_token) as silence:
+            response = await client.messages.with_raw_response.create(**params, stream=True)
+            result.request_id = response.request_id
             logs.bind(request_id=result.request_id)
-            async for event in stream:
-                silence.reschedule(loop.time() + limits.idle)
-                if event.type == "content_block_delta" and event.delta.type == "text_delta":
-                    if result.ttft_ms is None:
-                        result.ttft_ms = round((time.monotonic() - started) * 1000)
-                        if busy is not None:
-                            busy.cancel()
-                    result.parts.append(event.delta.text)
-                    on_text(event.delta.text)
-                elif event.type == "message_start":
-                    result.usage.update(event.message.usage)
-                elif event.type == "message_delta":
-                    result.usage.update(event.usage)
-                    result.stop_reason = event.delta.stop_reason
-                    details = event.delta.stop_details
-                    result.refusal_category = details.category if details is not None else None
+            body = PacedBody(response.http_response)
+            response.http_response.stream = body
+            events = await response.parse(to=anthropic.AsyncStream[object])
+            async with events:
+                renew_at = 0.0
+                async for event in cast("AsyncIterator[dict[str, Any]]", events):
+                    now = loop.time()
+                    if now >= renew_at:
+                        # Moving the deadline is a timer reset; once per batch of events is enough.
+                        silence.reschedule(now + limits.idle)
+                        renew_at = now + limits.idle / RENEW_SHARE
+                    kind = event["type"]
+                    if kind == "content_block_delta":
+                        delta = event["delta"]
+                        if delta["type"] != "text_delta":
+                            continue
+                        if result.ttft_ms is None:
+                            result.ttft_ms = round((time.monotonic() - started) * 1000)
+                            body.every = read_every
+                            if busy is not None:
+                                busy.cancel()
+                        result.parts.append(delta["text"])
+                        on_text(delta["text"])
+                    elif kind == "message_start":
+                        result.usage.update(event["message"].get("usage"))
+                    elif kind == "message_delta":
+                        result.usage.update(event.get("usage"))
+                        delta = event["delta"]
+                        result.stop_reason = delta.get("stop_reason")
+                        details = delta.get("stop_details")
+                        result.refusal_category = details.get("category") if details else None
+                    elif kind == "message_stop":
+                        body.every = 0.0  # only the body's end is left: read it without a rest
     except (anthropic.APIError, httpx2.TransportError) as exc:
         result.failure = classify(exc, result.request_id)
     except TimeoutError:

@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.files.estimate import declared_kind, least_weight
-from bot.files.images import refit
 from bot.files.model import FileLimits, Prepared, SlackFile, display_name, left_out, megabytes
 
 NAMES_SHOWN = 5
@@ -88,6 +87,8 @@ def scale_for_many_images(items: Sequence[Prepared], limits: FileLimits) -> list
 
 
 def _within_edge(item: Prepared, limits: FileLimits) -> Prepared:
+    from bot.files.images import refit  # Pillow only when there are images to scale (see prepare)
+
     blocks = tuple(refit(block, limits, limits.many_images_edge) for block in item.blocks)
     return Prepared.of(item.file_id, item.name, item.kind, blocks, item.note, item.tokens)
 

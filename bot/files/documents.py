@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pypdf import PdfReader
 from pypdf.errors import PyPdfError
 
-from bot.files.model import ContentBlock, FileLimits, megabytes
+from bot.files.model import ContentBlock, FileLimits, pdf_too_large
 
 EMPTY_TEXT = "the file is empty"
 PDF_TOKENS_PER_PAGE = 2_500
@@ -52,10 +52,6 @@ def pdf_block(data: bytes, title: str, limits: FileLimits) -> DocumentOutcome:
     return DocumentOutcome(
         {"type": "document", "source": source, "title": title}, tokens=pages * PDF_TOKENS_PER_PAGE
     )
-
-
-def pdf_too_large(size: int, limits: FileLimits) -> str:
-    return f"the PDF is too large ({megabytes(size)}; the limit is {megabytes(limits.pdf_max_bytes)})"
 
 
 def text_block(data: bytes, encoding: str, title: str, limits: FileLimits) -> DocumentOutcome:

@@ -117,3 +117,7 @@ def display_name(file: SlackFile) -> str:
 
 def megabytes(size: int) -> str:
     return f"{size / MIB:.0f} MB" if size >= 10 * MIB else f"{size / MIB:.1f} MB"
+
+
+def pdf_too_large(size: int, limits: FileLimits) -> str:
+    return f"the PDF is too large ({megabytes(size)}; the limit is {megabytes(limits.pdf_max_bytes)})"

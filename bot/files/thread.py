@@ -18,11 +18,17 @@ import aiohttp
 
 from bot.files.budget import RequestBudget, scale_for_many_images
 from bot.files.cache import FileCache, cache_key
-from bot.files.documents import pdf_too_large
 from bot.files.download import Origin, download
 from bot.files.estimate import declared_kind, declared_size
-from bot.files.model import ContentBlock, FileLimits, Prepared, SlackFile, display_name, left_out
-from bot.files.prepare import prepare
+from bot.files.model import (
+    ContentBlock,
+    FileLimits,
+    Prepared,
+    SlackFile,
+    display_name,
+    left_out,
+    pdf_too_large,
+)
 
 DOWNLOADS_AT_ONCE = 4
 PREPARES_AT_ONCE = 2
@@ -66,7 +72,7 @@ async def attachments_for_thread(
         async with downloading:
             data = await download(session, file, token, origins, limits)
             if isinstance(data, bytes):
-                return await asyncio.to_thread(_gated_prepare, file, data, limits)
+                return await asyncio.to_thread(_prepare, file, data, limits)
         name = display_name(file)
         note = data.reason if data.scope_missing else f"{name}: {data.reason}"
         return left_out(str(file.get("id") or ""), name, "unavailable", note)
@@ -111,7 +117,12 @@ async def attachments_for_thread(
     return ThreadAttachments(blocks, list(dict.fromkeys(notes)), tokens)
 
 
-def _gated_prepare(file: SlackFile, data: bytes, limits: FileLimits) -> Prepared:
+def _prepare(file: SlackFile, data: bytes, limits: FileLimits) -> Prepared:
+    """On a worker thread, a few at a time in the whole process (`_preparing`: memory). The
+    decoders (Pillow with its HEIF plugin, pypdf: about 13 MiB) are imported here with the first
+    file, not by every process that merely starts."""
+    from bot.files.prepare import prepare
+
     with _preparing:
         return prepare(file, data, limits)
 

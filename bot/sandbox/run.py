@@ -40,4 +40,7 @@ async def sandbox(*, offline: bool, tokens_per_second: float) -> AsyncIterator[S
             claude = await stack.enter_async_context(offline_claude(tokens_per_second))
             overrides.update(claude_settings(claude))
         bot = await stack.enter_async_context(running(load_settings(**overrides)))
+        # Someone is about to type into the page: load the Claude SDK now (a served bot waits
+        # for its first Slack request), so the first questions don't share the CPU with it.
+        await bot.runtime.services.claude.client()
         yield Sandbox(Workspace(slack, bot.events_url), bot)

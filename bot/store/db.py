@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlmodel import SQLModel
 
-from bot.store import migrations
+from bot.store.schema_version import head_revision, stamped_revisions
 from bot.store.urls import engine_url, missing_folder, sqlite_file, unreachable
 
 SQLITE_CONNECTIONS = 5
@@ -57,7 +57,16 @@ class Database:
 
     async def upgrade(self) -> str | None:
         """Run the migrations up to head on this engine (so in its `?search_path=` schema, where
-        `alembic_version` lives too); the revision reached. Safe to run from several processes."""
+        `alembic_version` lives too); the revision reached. Safe to run from several processes.
+
+        A schema already at head is seen with one query, without importing Alembic."""
+        head = head_revision()
+        async with self._first_connection() as conn:
+            stamped = await conn.run_sync(stamped_revisions)
+        if head is not None and stamped == {head}:
+            return head
+        from bot.store import migrations
+
         async with self._first_connection() as conn, conn.begin():
             return await conn.run_sync(migrations.upgrade)
 

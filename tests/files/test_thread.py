@@ -12,6 +12,7 @@ import pytest
 
 from bot.fakes.slack import FakeSlack
 from bot.files import FILES_READ_MISSING, FileCache, FileLimits, allowed_origins, attachments_for_thread
+from bot.files import prepare as prepare_module
 from bot.files import thread as thread_module
 from bot.files.budget import TOO_MANY_BYTES
 from bot.files.model import placeholder
@@ -190,7 +191,7 @@ async def test_the_process_prepares_two_files_at_a_time_whatever_the_turns(
 ) -> None:
     counts = {"now": 0, "most": 0}
     lock = threading.Lock()
-    original = thread_module.prepare
+    original = prepare_module.prepare
 
     def watched(file, data, limits):
         with lock:
@@ -201,7 +202,7 @@ async def test_the_process_prepares_two_files_at_a_time_whatever_the_turns(
             counts["now"] -= 1
         return original(file, data, limits)
 
-    monkeypatch.setattr(thread_module, "prepare", watched)
+    monkeypatch.setattr(prepare_module, "prepare", watched)
     turns = [
         [message(f"{i}.0", slack.add_file(samples.png(color=(t, i, 0)), f"t{t}-{i}.png")) for i in range(4)]
         for t in range(4)
