@@ -31,7 +31,7 @@ from benchmarks.scenarios import (
     workspace,
 )
 from benchmarks.stats import summary
-from bot.conversation import NOTICE_EVENT_TYPE
+from bot.core.conversation import NOTICE_EVENT_TYPE
 from bot.fakes.slack import Call, FakeSlack
 
 ALONE = 0

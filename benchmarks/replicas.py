@@ -38,7 +38,7 @@ from benchmarks.burst import mention, thread_figures
 from benchmarks.procs import BotProcess, free_port
 from benchmarks.scenarios import Config, _ms, _requests_by_question
 from benchmarks.stats import summary
-from bot.conversation import NOTICE_EVENT_TYPE
+from bot.core.conversation import NOTICE_EVENT_TYPE
 from bot.fakes.claude import FakeClaude
 from bot.fakes.slack import FakeSlack
 from bot.fakes.tcp_proxy import TcpProxy

@@ -35,7 +35,7 @@ from benchmarks.procs import (
     memory_kb,
 )
 from benchmarks.stats import summary
-from bot.conversation import NOTICE_EVENT_TYPE
+from bot.core.conversation import NOTICE_EVENT_TYPE
 from bot.fakes.claude import FakeClaude, RecordedRequest
 from bot.fakes.slack import Call, FakeSlack
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from benchmarks.answer import answer_text
 from benchmarks.scenarios import Config, workspace
-from bot.conversation import NOTICE_EVENT_TYPE
+from bot.core.conversation import NOTICE_EVENT_TYPE
 from bot.fakes.slack import Call, FakeSlack
 
 MAX_TOKENS = 4096

@@ -18,11 +18,11 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bot.config import Settings
 from bot.fakes.claude import FakeClaude
 from bot.fakes.settings import claude_settings, slack_settings
 from bot.fakes.slack import FakeSlack
-from bot.server import RunningBot, running
+from bot.process.config import Settings
+from bot.runtime.server import RunningBot, running
 from bot.store import Database
 
 DEFAULT_POSTGRES = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"

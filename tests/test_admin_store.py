@@ -3,46 +3,47 @@ channel models, the once-a-month budget warning claim and the month-to-date toke
 
 from datetime import timedelta
 
-from bot.store import Database, ledger, prompts
-from bot.store import settings as stored
+from bot.store import Database, ledger, prompts, workspace_settings
 from bot.store.models import UsageRecord, utcnow
-from bot.store.settings import TurnSettings
+from bot.store.workspace_settings import TurnSettings
 
 
 async def test_a_turn_reads_everything_in_one_go(db: Database) -> None:
-    assert await stored.for_turn(db, "T1", "C1") == TurnSettings()
+    assert await workspace_settings.for_turn(db, "T1", "C1") == TurnSettings()
     await prompts.put(db, team_id="T1", channel_id="C1", prompt="terse", set_by="U1", enterprise_id=None)
     await prompts.set_workspace(db, team_id="T1", prompt="formal", changed_by="U9", enterprise_id="E1")
-    await stored.set_channel_model(db, "T1", "C1", model="claude-opus-5-5", set_by="U1")
-    await stored.update_workspace(
+    await workspace_settings.set_channel_model(db, "T1", "C1", model="claude-opus-5-5", set_by="U1")
+    await workspace_settings.update_workspace(
         db, "T1", enterprise_id="E1", updated_by="U9", model="claude-haiku-5-5", monthly_token_budget=500
     )
-    assert await stored.for_turn(db, "T1", "C1") == TurnSettings(
+    assert await workspace_settings.for_turn(db, "T1", "C1") == TurnSettings(
         channel_prompt="terse",
         channel_model="claude-opus-5-5",
         workspace_prompt="formal",
         workspace_model="claude-haiku-5-5",
         monthly_token_budget=500,
     )
-    other_channel = await stored.for_turn(db, "T1", "C2")
+    other_channel = await workspace_settings.for_turn(db, "T1", "C2")
     assert (other_channel.channel_prompt, other_channel.channel_model) == (None, None)
     assert other_channel.workspace_prompt == "formal"
-    assert await stored.for_turn(db, "T2", "C1") == TurnSettings()
+    assert await workspace_settings.for_turn(db, "T2", "C1") == TurnSettings()
 
 
 async def test_workspace_settings_start_from_defaults_and_keep_who_changed_them(db: Database) -> None:
-    fresh = await stored.workspace(db, "T1")
+    fresh = await workspace_settings.workspace(db, "T1")
     assert (fresh.prompt, fresh.model, fresh.monthly_token_budget, fresh.channel_prompts_admins_only) == (
         None,
         None,
         None,
         False,
     )
-    await stored.update_workspace(
+    await workspace_settings.update_workspace(
         db, "T1", enterprise_id=None, updated_by="U9", channel_prompts_admins_only=True
     )
-    await stored.update_workspace(db, "T1", enterprise_id=None, updated_by="U8", monthly_token_budget=0)
-    saved = await stored.workspace(db, "T1")
+    await workspace_settings.update_workspace(
+        db, "T1", enterprise_id=None, updated_by="U8", monthly_token_budget=0
+    )
+    saved = await workspace_settings.workspace(db, "T1")
     assert saved.channel_prompts_admins_only and saved.monthly_token_budget == 0
     assert saved.updated_by == "U8"
 
@@ -72,24 +73,24 @@ async def test_every_prompt_change_is_recorded_old_to_new(db: Database) -> None:
 
 
 async def test_channel_models(db: Database) -> None:
-    assert await stored.channel_model(db, "T1", "C1") is None
-    await stored.set_channel_model(db, "T1", "C1", model="a", set_by="U1")
-    await stored.set_channel_model(db, "T1", "C1", model="b", set_by="U2")
-    row = await stored.channel_model(db, "T1", "C1")
+    assert await workspace_settings.channel_model(db, "T1", "C1") is None
+    await workspace_settings.set_channel_model(db, "T1", "C1", model="a", set_by="U1")
+    await workspace_settings.set_channel_model(db, "T1", "C1", model="b", set_by="U2")
+    row = await workspace_settings.channel_model(db, "T1", "C1")
     assert row is not None and (row.model, row.set_by) == ("b", "U2")
-    assert await stored.reset_channel_model(db, "T1", "C1")
-    assert not await stored.reset_channel_model(db, "T1", "C1")
+    assert await workspace_settings.reset_channel_model(db, "T1", "C1")
+    assert not await workspace_settings.reset_channel_model(db, "T1", "C1")
 
 
 async def test_budget_warning_is_claimed_once_a_month_across_processes(db: Database) -> None:
     other = Database(db.url)
     try:
-        assert await stored.claim_budget_warning(db, "T1", "2026-11")
-        assert not await stored.claim_budget_warning(other, "T1", "2026-11")
-        assert not await stored.claim_budget_warning(db, "T1", "2026-11")
-        assert await stored.claim_budget_warning(other, "T2", "2026-11")
-        assert await stored.claim_budget_warning(other, "T1", "2026-12")
-        assert (await stored.workspace(db, "T1")).budget_warned_month == "2026-12"
+        assert await workspace_settings.claim_budget_warning(db, "T1", "2026-11")
+        assert not await workspace_settings.claim_budget_warning(other, "T1", "2026-11")
+        assert not await workspace_settings.claim_budget_warning(db, "T1", "2026-11")
+        assert await workspace_settings.claim_budget_warning(other, "T2", "2026-11")
+        assert await workspace_settings.claim_budget_warning(other, "T1", "2026-12")
+        assert (await workspace_settings.workspace(db, "T1")).budget_warned_month == "2026-12"
     finally:
         await other.close()
 

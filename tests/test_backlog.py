@@ -9,8 +9,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import pytest
 from sqlalchemy import make_url, text
 
-from bot.backlog import Backlog
 from bot.fakes.tcp_proxy import TcpProxy
+from bot.flows.backlog import Backlog
 from bot.store import Database
 from tests.conftest import wait_until
 
@@ -45,7 +45,7 @@ async def test_work_held_during_an_outage_is_done_once_the_database_is_back(
 
     await backlog.attempt("item", work(0))
     proxy.cut()
-    with caplog.at_level(logging.WARNING, logger="bot.backlog"):
+    with caplog.at_level(logging.WARNING, logger="bot.flows.backlog"):
         for n in range(1, 41):
             await backlog.attempt("item", work(n))
         assert backlog.held == 40 and done == [0]
@@ -66,7 +66,7 @@ async def test_the_backlog_is_bounded(proxied: tuple[Database, TcpProxy], caplog
         raise OSError("connection refused")
 
     proxy.cut()
-    with caplog.at_level(logging.ERROR, logger="bot.backlog"):
+    with caplog.at_level(logging.ERROR, logger="bot.flows.backlog"):
         for _ in range(5):
             await backlog.attempt("item", fails)
     assert backlog.held == 3

@@ -16,9 +16,9 @@ from bot.claude import client as client_module
 from bot.claude.client import Claude
 from bot.claude.pacing import PacedBody, aiohttp_response
 from bot.claude.stream import Deadlines, StreamResult, stream_answer
-from bot.config import Settings
 from bot.fakes.claude import FakeClaude, Fault, Reply
 from bot.fakes.settings import claude_settings
+from bot.process.config import Settings
 
 MODEL = "claude-sonnet-5-5"
 TEXT = "The first part of a longer answer that keeps going"

@@ -25,7 +25,7 @@ LOADED_LATER = (
     "mako",
     "yaml",
     "bot.fakes",
-    "bot.sandbox",
+    "bot.runtime.sandbox",
     "bot.files.images",
     "bot.files.documents",
     "bot.store.migrations",
@@ -44,6 +44,9 @@ def test_every_module_imports(name: str) -> None:
 
 
 def test_bot_serve_starts_without_the_heavy_modules() -> None:
-    probe = f"import sys, bot.cli, bot.server; print([m for m in {LOADED_LATER!r} if m in sys.modules])"
+    probe = (
+        "import sys, bot.runtime.cli, bot.runtime.server; "
+        f"print([m for m in {LOADED_LATER!r} if m in sys.modules])"
+    )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"

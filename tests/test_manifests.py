@@ -21,9 +21,9 @@ import yaml
 from cryptography.fernet import Fernet
 from slack_bolt.async_app import AsyncApp
 
-from bot.app import runtime
-from bot.config import DEFAULT_RATE_LIMITS, Settings
-from bot.server import running
+from bot.process.config import DEFAULT_RATE_LIMITS, Settings
+from bot.runtime.app import runtime
+from bot.runtime.server import running
 from bot.slack.scopes import BOT_SCOPES
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import func, insert, select
 from sqlmodel import SQLModel
 
-from bot import housekeeping
-from bot.config import Settings
+from bot.process.config import Settings
+from bot.runtime import housekeeping
 from bot.store import Database, retention, threads
 from bot.store.models import BotThread, Feedback, PromptChange, UsageRecord, utcnow
 

@@ -7,7 +7,7 @@ import functools
 
 import pytest
 
-from bot.slack.rate_window import Limit
+from bot.core.rate_window import Limit
 from bot.slack.shared_limits import SharedCalls
 from bot.store import Database, slack_calls
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
-from bot.budget import Estimate, month_start
+from bot.core.token_budget import Estimate, month_start
 from bot.store import Database, ledger, spending
 from bot.store.models import TokenReservation, UsageMonth, UsageRecord
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
+from bot.core.workspace_usage import Ranked
 from bot.store import feedback
 from bot.store.db import Database
 from bot.store.feedback import Recorded
 from bot.store.ledger import record
 from bot.store.models import UsageRecord
-from bot.store.usage_report import Ranked, workspace_usage
+from bot.store.usage_report import workspace_usage
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx2
 
-from bot.config import Settings
+from bot.process.config import Settings
 
 if TYPE_CHECKING:
     import anthropic

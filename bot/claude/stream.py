@@ -22,10 +22,10 @@ from typing import Any, cast
 
 import httpx2
 
-from bot import logs
 from bot.claude.client import Claude
 from bot.claude.errors import ClaudeFailure, classify, stalled
 from bot.claude.pacing import PacedBody
+from bot.process import logs
 
 log = logging.getLogger(__name__)
 

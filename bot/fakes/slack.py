@@ -154,9 +154,7 @@ def _limit(value: Any) -> int:
         raise _SlackError("invalid_limit") from None
 
 
-def _check_blocks(
-    blocks: Any, image_shown: Callable[[JSON], bool], max_blocks: int = MAX_BLOCKS
-) -> None:
+def _check_blocks(blocks: Any, image_shown: Callable[[JSON], bool], max_blocks: int = MAX_BLOCKS) -> None:
     if not isinstance(blocks, list) or not all(isinstance(b, dict) and b.get("type") for b in blocks):
         raise _SlackError("invalid_blocks_format")
     if len(blocks) > max_blocks:

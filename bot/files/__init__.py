@@ -1,6 +1,6 @@
 """Files shared in a thread → content Claude can read, within the API's limits.
 
-The pure middle (sniff, images, documents, prepare, budget) works on bytes and plain data;
+The pure middle (sniff, images, documents, prepare, request_size) works on bytes and plain data;
 `download` is the only part that touches the network, and `thread` puts the pieces together.
 """
 

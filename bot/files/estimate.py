@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from bot.context_budget import CHARS_PER_TOKEN, IMAGE_TOKENS_MAX
+from bot.core.context_window import CHARS_PER_TOKEN, IMAGE_TOKENS_MAX
 from bot.files.model import FileLimits, SlackFile
 
 Declared = Literal["image", "pdf", "text", "other"]

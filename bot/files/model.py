@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from bot.context_budget import block_tokens
+from bot.core.context_window import block_tokens
 
 ContentBlock = dict[str, Any]
 SlackFile = Mapping[str, Any]

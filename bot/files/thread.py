@@ -1,7 +1,7 @@
 """The files of the messages a turn keeps → content blocks for the user turn each belongs to,
 plus what the user should be told about the files Claude couldn't see.
 
-Files are taken newest first within the request's budget (`budget.RequestBudget`), a few
+Files are taken newest first within the room one request has (`request_size.RequestRoom`), a few
 downloads at a time, so a turn holds at most those downloads' bytes, the files being decoded,
 and what the request will carry. However many turns run, the process prepares at most
 `PREPARES_AT_ONCE` files at a time.
@@ -16,7 +16,6 @@ from typing import Any, NamedTuple
 
 import aiohttp
 
-from bot.files.budget import RequestBudget, scale_for_many_images
 from bot.files.cache import FileCache, cache_key
 from bot.files.download import Origin, download
 from bot.files.estimate import declared_kind, declared_size
@@ -29,6 +28,7 @@ from bot.files.model import (
     left_out,
     pdf_too_large,
 )
+from bot.files.request_size import RequestRoom, scale_for_many_images
 
 DOWNLOADS_AT_ONCE = 4
 PREPARES_AT_ONCE = 2
@@ -83,18 +83,18 @@ async def attachments_for_thread(
             return await fetch_and_prepare(file)
         return await cache.get_or_make(key, lambda: fetch_and_prepare(file))
 
-    budget = RequestBudget(limits)
+    room = RequestRoom(limits)
     prepared: dict[int, Prepared] = {}
     in_flight: list[tuple[int, SlackFile, asyncio.Task[Prepared]]] = []
 
     async def settle_oldest_started() -> None:
         index, _, task = in_flight.pop(0)
-        prepared[index] = budget.take(await task)
+        prepared[index] = room.take(await task)
 
     try:
         for index in reversed(range(len(slots))):
             file = slots[index][1]
-            early = _not_downloadable(file, limits) or budget.refuses(file, [f for _, f, _ in in_flight])
+            early = _not_downloadable(file, limits) or room.refuses(file, [f for _, f, _ in in_flight])
             if early is not None:
                 prepared[index] = early
                 continue
@@ -113,7 +113,7 @@ async def attachments_for_thread(
         if item.blocks:
             blocks.setdefault(ts, []).extend(item.blocks)
             tokens[ts] = tokens.get(ts, 0.0) + item.tokens
-    notes = [item.note for item in fitted if item.note] + budget.notes()
+    notes = [item.note for item in fitted if item.note] + room.notes()
     return ThreadAttachments(blocks, list(dict.fromkeys(notes)), tokens)
 
 

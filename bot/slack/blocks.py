@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from bot.ownership import Owner
+from bot.core.ownership import Owner
 
 STOP_ACTION = "stop_reply"
 RETRY_ACTION = "retry_turn"

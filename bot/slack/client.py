@@ -30,7 +30,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
-from bot.metrics import SLACK_RATE_LIMITED
+from bot.process.metrics import SLACK_RATE_LIMITED
 from bot.slack.rate_limits import SlackRateLimits
 
 log = logging.getLogger(__name__)

@@ -17,7 +17,7 @@ from slack_sdk.oauth.installation_store.async_installation_store import AsyncIns
 from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore
 from sqlalchemy import Table, and_, select, update
 
-from bot.config import ConfigError, Settings
+from bot.process.config import ConfigError, Settings
 from bot.store import Database
 from bot.store.token_cipher import TokenCipher, UndecryptableToken, is_encrypted
 

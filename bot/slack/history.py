@@ -18,8 +18,8 @@ from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.context_budget import CHARS_PER_TOKEN
-from bot.conversation import is_notice
+from bot.core.context_window import CHARS_PER_TOKEN
+from bot.core.conversation import is_notice
 
 PAGE_SIZE = 1000
 """Slack's largest page for this method (the parent, on the first page, counts towards it)."""

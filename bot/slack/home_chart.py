@@ -21,8 +21,8 @@ import aiohttp
 from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.chart import Day, daily_tokens_png
-from bot.home import CHART_TITLE, chart_summary
+from bot.core.chart import Day, daily_tokens_png
+from bot.core.home_view import CHART_TITLE, chart_summary
 
 log = logging.getLogger(__name__)
 

@@ -1,11 +1,11 @@
-"""The process's budget for Slack's rate limits: one scheduler per method and scope, shared by
+"""The process's share of Slack's rate limits: one scheduler per method and scope, shared by
 every Web API call the bot makes (`bot.slack.client.BudgetedWebClient` asks it before each call).
 
 Scopes follow Slack: tiered methods are counted per workspace (the app's calls in that workspace,
 whatever token or replica made them), `chat.postMessage` per channel. Workspaces are keyed by
-their ids, never by token, so a rotated token keeps its workspace's budget.
+their ids, never by token, so a rotated token keeps its workspace's windows.
 
-With several replicas (PostgreSQL), every call the process's budget grants also passes the
+With several replicas (PostgreSQL), every call the process grants itself also passes the
 shared gate (`bot.slack.shared_limits`), so the replicas together stay within Slack's limit.
 """
 
@@ -20,7 +20,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
-from bot.slack.rate_window import Limit, WindowScheduler
+from bot.core.rate_window import Limit, WindowScheduler
 from bot.slack.shared_limits import SharedCalls
 
 log = logging.getLogger(__name__)
@@ -47,17 +47,17 @@ class Grant:
     """One call's turn. `answered()` once Slack has answered it (see `rate_window`)."""
 
     scope: Scope
-    budget: RateBudget
+    window: MethodWindow
     ticket: asyncio.Future[None]
 
     def answered(self) -> None:
-        self.budget.scheduler.answered(self.ticket, self.budget.clock())
+        self.window.scheduler.answered(self.ticket, self.window.clock())
 
 
 _PREPAID: ContextVar[Grant | None] = ContextVar("slack_call_prepaid", default=None)
 
 
-class RateBudget:
+class MethodWindow:
     """One scheduler driven by the event loop: `await acquire()` before each call."""
 
     def __init__(self, limit: Limit, clock: Callable[[], float]) -> None:
@@ -104,7 +104,7 @@ class RateBudget:
 
 
 class SlackRateLimits:
-    """Every (method, workspace[, channel]) budget; methods without a limit are free."""
+    """Every (method, workspace[, channel]) window; methods without a limit are free."""
 
     def __init__(
         self,
@@ -114,7 +114,7 @@ class SlackRateLimits:
     ) -> None:
         self._limits = dict(limits)
         self._clock = clock
-        self._budgets: dict[Scope, RateBudget] = {}
+        self._windows: dict[Scope, MethodWindow] = {}
         self.shared = shared
 
     def scope(self, method: str, workspace: str, params: Mapping[str, Any] | None = None) -> Scope | None:
@@ -125,26 +125,26 @@ class SlackRateLimits:
         channel = str((params or {}).get("channel") or "") if limit.per_channel else None
         return Scope(method, workspace, channel)
 
-    def _budget(self, scope: Scope) -> RateBudget:
-        budget = self._budgets.get(scope)
-        if budget is None:
-            if len(self._budgets) >= IDLE_SWEEP_AT:
+    def _window(self, scope: Scope) -> MethodWindow:
+        window = self._windows.get(scope)
+        if window is None:
+            if len(self._windows) >= IDLE_SWEEP_AT:
                 self._forget_idle()
-            budget = self._budgets[scope] = RateBudget(self._limits[scope.method], self._clock)
-        return budget
+            window = self._windows[scope] = MethodWindow(self._limits[scope.method], self._clock)
+        return window
 
     def _forget_idle(self) -> None:
         now = self._clock()
-        for scope in [s for s, b in self._budgets.items() if b.scheduler.idle(now)]:
+        for scope in [s for s, b in self._windows.items() if b.scheduler.idle(now)]:
             if self.shared is None or self.shared.forget(scope.key):
-                del self._budgets[scope]
+                del self._windows[scope]
 
     async def acquire(self, scope: Scope | None, *, urgent: bool) -> Grant | None:
         """Wait for a call's turn; None when its method has no limit."""
         if scope is None:
             return None
-        budget = self._budget(scope)
-        grant = Grant(scope, budget, await budget.acquire(urgent=urgent))
+        window = self._window(scope)
+        grant = Grant(scope, window, await window.acquire(urgent=urgent))
         if self.shared is not None:
             try:
                 await self.shared.pass_gate(scope.key, self._limits[scope.method], urgent=urgent)
@@ -157,7 +157,7 @@ class SlackRateLimits:
         """Calls still free in this scope's window for a caller starting now."""
         if scope is None:
             return float("inf")
-        local = float(self._budget(scope).scheduler.headroom(self._clock()))
+        local = float(self._window(scope).scheduler.headroom(self._clock()))
         if self.shared is None:
             return local
         return min(local, self.shared.free(scope.key, self._limits[scope.method]))
@@ -173,7 +173,7 @@ class SlackRateLimits:
     def reserve(self, scope: Scope | None, delta: int) -> None:
         """Keep (or, with a negative delta, release) calls that progress must leave free."""
         if scope is not None:
-            scheduler = self._budget(scope).scheduler
+            scheduler = self._window(scope).scheduler
             scheduler.reserve = max(0, scheduler.reserve + delta)
             if self.shared is not None:
                 self.shared.reserve(scope.key, self._limits[scope.method], scheduler.reserve)
@@ -183,7 +183,7 @@ class SlackRateLimits:
         how a reply decides it can be written this way."""
         if scope is None:
             return True
-        scheduler = self._budget(scope).scheduler
+        scheduler = self._window(scope).scheduler
         if scheduler.headroom(self._clock()) <= 0:
             return False
         if self.shared is not None and not await self.shared.claim(scope.key, self._limits[scope.method]):
@@ -194,7 +194,7 @@ class SlackRateLimits:
     def penalize(self, scope: Scope | None, retry_after: float) -> None:
         if scope is not None:
             log.warning("Slack rate-limited %s; pausing it for %.1fs", scope.method, retry_after)
-            self._budget(scope).penalize(retry_after)
+            self._window(scope).penalize(retry_after)
 
     @contextlib.contextmanager
     def prepaid(self, grant: Grant | None) -> Iterator[None]:

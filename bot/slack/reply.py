@@ -30,13 +30,13 @@ from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
-from bot.config import StreamMode
-from bot.conversation import NOTICE_EVENT_TYPE
-from bot.safe_markdown import safe_markdown
+from bot.core.conversation import NOTICE_EVENT_TYPE
+from bot.core.safe_markdown import safe_markdown
+from bot.core.textsplit import cut_once
+from bot.process.config import StreamMode
 from bot.slack.blocks import answer_blocks, feedback_actions, stop_actions
 from bot.slack.client import BudgetedWebClient
 from bot.slack.rate_limits import Grant, Scope
-from bot.textsplit import cut_once
 
 log = logging.getLogger(__name__)
 

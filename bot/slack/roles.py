@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.permissions import is_admin
+from bot.core.permissions import is_admin
 from bot.slack.users import UserDirectory
 
 ROLE_MAX_AGE_SECONDS = 60.0

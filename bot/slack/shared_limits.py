@@ -27,7 +27,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from bot.slack.rate_window import MARGIN_SHARE, Limit
+from bot.core.rate_window import MARGIN_SHARE, Limit
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""The database side of one answer at a time per thread across replicas (see `bot.lanes`).
+"""The database side of one answer at a time per thread across replicas (see `bot.flows.thread_lanes`).
 
 Expiry is the database's clock, so replicas' clocks don't have to agree; a holder renews its
 lane while it answers, and a lane whose holder died expires and can be taken over (its pending

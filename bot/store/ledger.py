@@ -11,7 +11,7 @@ from sqlalchemy import Table, func, literal, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from bot.budget import month_key, month_start, next_month_start
+from bot.core.token_budget import month_key, month_start, next_month_start
 from bot.store.db import Database
 from bot.store.models import UsageMonth, UsageRecord
 

@@ -9,7 +9,7 @@ from sqlmodel import col, select
 
 from bot.store.db import Database
 from bot.store.models import ChannelPrompt, PromptChange, WorkspaceSettings, utcnow
-from bot.store.settings import ensure_workspace
+from bot.store.workspace_settings import ensure_workspace
 
 
 async def get(db: Database, team_id: str, channel_id: str) -> ChannelPrompt | None:

@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Table, delete, func, select
 
-from bot.budget import Estimate, admits
+from bot.core.token_budget import Estimate, admits
 from bot.store import ledger
 from bot.store.db import Database
 from bot.store.models import TokenReservation, UsageRecord

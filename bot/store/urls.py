@@ -80,8 +80,7 @@ def unreachable(url: URL, error: BaseException) -> str:
         )
     if state in (BAD_PASSWORD, NO_SUCH_ROLE):
         return (
-            f"DATABASE_URL's user {url.username!r} was refused by {where}: check the user name and "
-            "password."
+            f"DATABASE_URL's user {url.username!r} was refused by {where}: check the user name and password."
         )
     if isinstance(error, OSError | TimeoutError):
         return (

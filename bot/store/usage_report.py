@@ -4,13 +4,13 @@ tab stays quick to open however long the ledger grows."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import case, func
 from sqlmodel import col, select
 
+from bot.core.workspace_usage import Ranked, WorkspaceUsage
 from bot.store.db import Database
 from bot.store.ledger import tokens_since
 from bot.store.models import Feedback, UsageRecord
@@ -22,31 +22,6 @@ _TOTAL = (
     + UsageRecord.cache_creation_input_tokens
     + UsageRecord.cache_read_input_tokens
 )
-
-
-@dataclass(frozen=True)
-class Ranked:
-    id: str
-    tokens: int
-
-
-@dataclass(frozen=True)
-class WorkspaceUsage:
-    since: date
-    """The first day (UTC) of the window every figure but `month_tokens` covers."""
-    daily: dict[date, int]
-    """Tokens per day; days without calls are absent."""
-    requests: int
-    input_tokens: int
-    output_tokens: int
-    cache_creation_input_tokens: int
-    cache_read_input_tokens: int
-    top_channels: list[Ranked]
-    top_users: list[Ranked]
-    thumbs_up: int
-    thumbs_down: int
-    month_tokens: int
-    """This calendar month (UTC) so far, what a monthly budget counts."""
 
 
 async def workspace_usage(

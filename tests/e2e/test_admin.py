@@ -11,10 +11,9 @@ import re
 
 import pytest
 
-from bot.conversation import NOTICE_EVENT_TYPE
+from bot.core.conversation import NOTICE_EVENT_TYPE
 from bot.slack.prompt_modal import ACTION_ID, BLOCK_ID
-from bot.store import ledger, prompts
-from bot.store import settings as stored
+from bot.store import ledger, prompts, workspace_settings
 from bot.store.models import UsageRecord
 from tests.conftest import Harness, wait_until
 
@@ -63,7 +62,7 @@ async def test_members_cannot_change_workspace_settings(admins: Harness) -> None
         answer = await say(h, text, user="U1")
         assert answer.startswith("Only workspace admins and owners can change") and protected in answer, text
     assert h.slack.opened_views == [], "no editor opens for someone who may not save"
-    workspace = await stored.workspace(h.db, "T0TEAM")
+    workspace = await workspace_settings.workspace(h.db, "T0TEAM")
     assert (workspace.prompt, workspace.model, workspace.monthly_token_budget) == (None, None, None)
     assert not workspace.channel_prompts_admins_only
 
@@ -150,7 +149,7 @@ async def test_editor_save_is_checked_again_when_submitted(admins: Harness) -> N
     await h.slack.view_submission(
         h.url, workspace_view, user="UA", values={BLOCK_ID: {ACTION_ID: "House style."}}
     )
-    assert (await stored.workspace(h.db, "T0TEAM")).prompt == "House style."
+    assert (await workspace_settings.workspace(h.db, "T0TEAM")).prompt == "House style."
 
 
 async def test_model_per_channel_and_workspace_default(admins: Harness) -> None:
@@ -161,7 +160,7 @@ async def test_model_per_channel_and_workspace_default(admins: Harness) -> None:
 
     refused = await say(h, "model gpt-5", user="U1")
     assert refused.startswith("I don't know the model `gpt-5`") and "`claude-opus-5-5`" in refused
-    assert await stored.channel_model(h.db, "T0TEAM", "C1") is None
+    assert await workspace_settings.channel_model(h.db, "T0TEAM", "C1") is None
 
     assert "claude-opus-5-5" in await say(h, "model Claude-Opus-5-5", user="U1")
     assert (await ask(h, "one", turns=1))["model"] == "claude-opus-5-5"
@@ -215,7 +214,7 @@ async def test_budget_warns_admins_once_then_stops_at_the_limit(make_harness, bo
     assert len(direct_messages(h, "UO")) == 1
     assert direct_messages(h, "UX") == [] and direct_messages(h, "U1") == []
     assert len(h.slack.calls_to("users.list")) >= 2, "paged through the member list"
-    assert (await stored.workspace(h.db, "T0TEAM")).budget_warned_month is not None
+    assert (await workspace_settings.workspace(h.db, "T0TEAM")).budget_warned_month is not None
 
     await spend(h, 100_000)
     calls_before, rows_before = len(h.claude.message_requests()), len(await h.usage_rows())

@@ -9,10 +9,10 @@ import os
 
 import pytest
 
-from bot.config import ConfigError
 from bot.fakes.claude import FakeClaude
 from bot.fakes.slack import FakeSlack
-from bot.server import running
+from bot.process.config import ConfigError
+from bot.runtime.server import running
 from tests.conftest import bot_settings
 from tests.e2e.test_core_loop import bot_replies
 

@@ -8,10 +8,10 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from bot.admission import Verdict
-from bot.conversation import NOTICE_EVENT_TYPE
+from bot.core.conversation import NOTICE_EVENT_TYPE
 from bot.fakes.claude import RecordedRequest
-from bot.intake import TURNED_AWAY, WAITING_STATUS
+from bot.flows.admission import Verdict
+from bot.flows.intake import TURNED_AWAY, WAITING_STATUS
 from bot.slack.reply import THINKING_STATUS
 from bot.store.models import TokenReservation
 from tests.conftest import Harness, wait_until

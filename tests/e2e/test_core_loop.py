@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from bot.conversation import NOTICE_EVENT_TYPE
+from bot.core.conversation import NOTICE_EVENT_TYPE
 from bot.fakes.claude import Fault, Reply
 from bot.store import prompts
 from tests.conftest import Harness

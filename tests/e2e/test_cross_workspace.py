@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from bot.fakes.claude import Fault, Reply
+from bot.listeners.actions import NOT_YOURS
 from bot.slack.blocks import FEEDBACK_ACTION, STOP_ACTION
-from bot.slack.listeners.actions import NOT_YOURS
 from bot.store.models import Feedback
 from tests.conftest import Harness
 from tests.e2e.test_core_loop import bot_replies, notices

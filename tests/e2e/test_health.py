@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import aiohttp
 import pytest
 
-from bot import health
+from bot.runtime import health
 from tests.conftest import Harness
 
 INTERNAL = ("/readyz", "/metrics")

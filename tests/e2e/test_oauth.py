@@ -10,7 +10,7 @@ from cryptography.fernet import Fernet
 from slack_sdk.oauth.installation_store import Installation
 from sqlalchemy import func, select, update
 
-from bot import housekeeping
+from bot.runtime import housekeeping
 from bot.slack.encrypted_installations import installation_store
 from bot.store.retention import OAUTH_STATES
 from tests.conftest import Harness, wait_until

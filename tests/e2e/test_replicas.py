@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import make_url
 from sqlmodel import select
 
-from bot.conversation import NOTICE_EVENT_TYPE
+from bot.core.conversation import NOTICE_EVENT_TYPE
 from bot.fakes.claude import FakeClaude
 from bot.fakes.slack import FakeSlack
 from bot.fakes.tcp_proxy import TcpProxy

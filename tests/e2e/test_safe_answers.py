@@ -6,8 +6,8 @@ import json
 
 import pytest
 
+from bot.core.safe_markdown import WORD_JOINER
 from bot.fakes.slack import Call
-from bot.safe_markdown import WORD_JOINER
 from tests.conftest import Harness
 from tests.e2e.test_core_loop import bot_replies
 

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, update
 
-from bot.conversation import NOTICE_EVENT_TYPE
-from bot.store import settings as stored
+from bot.core.conversation import NOTICE_EVENT_TYPE
+from bot.store import workspace_settings
 from bot.store.models import TokenReservation, utcnow
 from tests.conftest import Harness, wait_until
 
@@ -82,7 +82,9 @@ async def test_a_reservation_left_by_a_crashed_turn_holds_the_budget_until_it_ex
     harness: Harness,
 ) -> None:
     h = harness
-    await stored.update_workspace(h.db, TEAM, enterprise_id=None, updated_by="U9", monthly_token_budget=1_000)
+    await workspace_settings.update_workspace(
+        h.db, TEAM, enterprise_id=None, updated_by="U9", monthly_token_budget=1_000
+    )
     now = utcnow()
     async with h.db.session() as session:
         session.add(

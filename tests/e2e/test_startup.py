@@ -10,7 +10,7 @@ import aiohttp
 
 from bot.fakes.claude import FakeClaude
 from bot.fakes.slack import FakeSlack
-from bot.server import running
+from bot.runtime.server import running
 from tests.conftest import bot_settings
 
 CONFIG_VARS = (

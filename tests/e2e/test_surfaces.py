@@ -7,11 +7,11 @@ import json
 import pytest
 from sqlmodel import select
 
-from bot.budget import format_tokens
-from bot.config import DEFAULT_ASSISTANT_PROMPTS
+from bot.core.home_view import ADMINS_SEE_MORE
+from bot.core.token_budget import format_tokens
 from bot.fakes.claude import Fault, Reply
-from bot.feedback import CHANGED, THANKS_UP
-from bot.home import ADMINS_SEE_MORE
+from bot.flows.vote_replies import CHANGED, THANKS_UP
+from bot.process.config import DEFAULT_ASSISTANT_PROMPTS
 from bot.store import prompts
 from bot.store.models import Feedback
 from tests.conftest import Harness

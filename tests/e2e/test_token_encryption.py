@@ -13,10 +13,10 @@ import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import text
 
-from bot.config import ConfigError
 from bot.fakes.claude import FakeClaude
 from bot.fakes.slack import FakeSlack
-from bot.server import running
+from bot.process.config import ConfigError
+from bot.runtime.server import running
 from bot.slack.encrypted_installations import TOKEN_COLUMNS, seal_stored_tokens
 from bot.store import Database
 from bot.store.token_cipher import TokenCipher

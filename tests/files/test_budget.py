@@ -1,9 +1,9 @@
 from dataclasses import replace
 
-from bot.files.budget import TOO_MANY_BYTES, TOO_MANY_IMAGES, RequestBudget, scale_for_many_images
 from bot.files.estimate import context_tokens, least_weight
 from bot.files.images import image_block
 from bot.files.model import MIB, FileLimits, Prepared, placeholder
+from bot.files.request_size import TOO_MANY_BYTES, TOO_MANY_IMAGES, RequestRoom, scale_for_many_images
 from tests.files import samples
 from tests.files.samples import decoded_image
 
@@ -35,14 +35,14 @@ def slack_image(n: int, size: int = 5 * MIB) -> dict:
 
 
 def test_within_limits_everything_is_taken() -> None:
-    budget = RequestBudget(LIMITS)
+    budget = RequestRoom(LIMITS)
     items = [fake_text(2, 50), fake_image(1)]
     assert [budget.take(item) for item in items] == items
     assert budget.notes() == []
 
 
 def test_newest_first_the_oldest_give_way_to_the_request_size() -> None:
-    budget = RequestBudget(replace(LIMITS, attachments_max_bytes=5000))
+    budget = RequestRoom(replace(LIMITS, attachments_max_bytes=5000))
     newest_first = [fake_text(4, 4000), fake_image(3, 100), fake_image(2, 4000), fake_text(1, 4000)]
     taken = [budget.take(item) for item in newest_first]
     assert [item.kind for item in taken] == ["text", "image", "skipped", "skipped"]
@@ -54,7 +54,7 @@ def test_newest_first_the_oldest_give_way_to_the_request_size() -> None:
 
 
 def test_a_file_is_refused_from_its_declared_size_before_any_download() -> None:
-    budget = RequestBudget(LIMITS)  # 28 MiB
+    budget = RequestRoom(LIMITS)  # 28 MiB
     newest, older = slack_pdf(2, 19_000_000), slack_pdf(1, 19_000_000)
     assert budget.refuses(newest, []) is None
     assert budget.refuses(older, [newest]) is not None, "the newer PDF, still downloading, holds its room"
@@ -68,7 +68,7 @@ def test_a_file_is_refused_from_its_declared_size_before_any_download() -> None:
 
 
 def test_beyond_100_images_the_oldest_give_way_and_names_are_bounded() -> None:
-    budget = RequestBudget(LIMITS)
+    budget = RequestRoom(LIMITS)
     taken = [budget.take(fake_image(n)) for n in reversed(range(108))]
     assert [item.kind for item in taken[:100]] == ["image"] * 100
     assert taken[100].blocks == (placeholder("shot7.png", TOO_MANY_IMAGES),)
@@ -81,7 +81,7 @@ def test_beyond_100_images_the_oldest_give_way_and_names_are_bounded() -> None:
 
 
 def test_skipped_files_do_not_spend_the_budget() -> None:
-    budget = RequestBudget(replace(LIMITS, attachments_max_bytes=1000))
+    budget = RequestRoom(replace(LIMITS, attachments_max_bytes=1000))
     skipped = Prepared.of("Z", "a.zip", "skipped", (placeholder("a.zip"),), "a.zip: no")
     assert budget.take(skipped) is skipped
     assert budget.take(fake_text(2, 100)).kind == "text"

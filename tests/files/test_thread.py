@@ -14,8 +14,8 @@ from bot.fakes.slack import FakeSlack
 from bot.files import FILES_READ_MISSING, FileCache, FileLimits, allowed_origins, attachments_for_thread
 from bot.files import prepare as prepare_module
 from bot.files import thread as thread_module
-from bot.files.budget import TOO_MANY_BYTES
 from bot.files.model import placeholder
+from bot.files.request_size import TOO_MANY_BYTES
 from tests.files import samples
 from tests.files.samples import decoded_image
 

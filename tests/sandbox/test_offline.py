@@ -7,7 +7,7 @@ import io
 
 from PIL import Image
 
-from bot.sandbox.offline import LABEL, answer
+from bot.runtime.sandbox.offline import LABEL, answer
 
 
 def _png(width: int, height: int) -> str:

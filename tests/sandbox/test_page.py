@@ -16,8 +16,8 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Locator, Page, expect, sync_playwright
 
-from bot.config import DEFAULT_ASSISTANT_PROMPTS, DEFAULT_GREETING
-from bot.sandbox.workspace import GENERAL, ME, RANDOM, TEAM_ID
+from bot.process.config import DEFAULT_ASSISTANT_PROMPTS, DEFAULT_GREETING
+from bot.runtime.sandbox.workspace import GENERAL, ME, RANDOM, TEAM_ID
 from bot.store import Database, ledger
 from bot.store.models import UsageRecord, utcnow
 

@@ -9,8 +9,8 @@ from urllib.parse import urlsplit
 import aiohttp
 import pytest
 
-from bot.sandbox.web import serving_page
-from bot.sandbox.workspace import GENERAL, Workspace, sandbox_slack
+from bot.runtime.sandbox.web import serving_page
+from bot.runtime.sandbox.workspace import GENERAL, Workspace, sandbox_slack
 
 
 @pytest.fixture

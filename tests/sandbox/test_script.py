@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from bot.sandbox import script
-from bot.sandbox.run import sandbox
-from bot.sandbox.script import ScriptError, Step, load_script
-from bot.sandbox.workspace import GENERAL, ME, RANDOM
+from bot.runtime.sandbox import script
+from bot.runtime.sandbox.run import sandbox
+from bot.runtime.sandbox.script import ScriptError, Step, load_script
+from bot.runtime.sandbox.workspace import GENERAL, ME, RANDOM
 from tests.sandbox.conftest import run_bot
 
 

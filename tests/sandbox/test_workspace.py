@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from bot.sandbox.run import Sandbox, sandbox
-from bot.sandbox.workspace import GENERAL, ME, SLACKBOT, ts_order
+from bot.runtime.sandbox.run import Sandbox, sandbox
+from bot.runtime.sandbox.workspace import GENERAL, ME, SLACKBOT, ts_order
 
 
 @pytest.fixture

@@ -4,11 +4,18 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot import command_replies as replies
-from bot.budget import BudgetStatus, effective_limit, exhausted_notice, format_tokens, month_key, summary_line
-from bot.commands import Command, parse
-from bot.model_choice import choose, find
-from bot.permissions import is_admin, refusal
+from bot.core.command_syntax import Command, parse
+from bot.core.model_choice import choose, find
+from bot.core.permissions import is_admin, refusal
+from bot.core.token_budget import (
+    BudgetStatus,
+    effective_limit,
+    exhausted_notice,
+    format_tokens,
+    month_key,
+    summary_line,
+)
+from bot.flows import command_replies as replies
 from bot.slack.prompt_modal import ACTION_ID, BLOCK_ID, Target, editor_view, submitted
 from bot.store.models import PromptChange
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.admission import Admission, Caps, Gate, Verdict
+from bot.flows.admission import Admission, Caps, Gate, Verdict
 
 GO, FOR_USER, FOR_PROCESS = Verdict.GO, Verdict.WAIT_FOR_USER, Verdict.WAIT_FOR_PROCESS
 

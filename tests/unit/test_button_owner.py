@@ -1,7 +1,7 @@
 """A Retry or Continue button names the workspace that owns its thread, and only that workspace's
 clicks (in its organisation, when there is one) may act on it."""
 
-from bot.ownership import Owner
+from bot.core.ownership import Owner
 from bot.slack.blocks import AgainTarget, again_target, again_value
 
 

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 import pytest
 from PIL import Image
 
-from bot.chart import BAR, HEIGHT, MUTED, TEXT, TODAY_BAR, WIDTH, Day, daily_tokens_png
+from bot.core.chart import BAR, HEIGHT, MUTED, TEXT, TODAY_BAR, WIDTH, Day, daily_tokens_png
 
 TODAY = date(2026, 11, 22)
 

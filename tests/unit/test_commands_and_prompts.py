@@ -1,8 +1,8 @@
 import pytest
 
-from bot.commands import BUDGET_HINT, Command, parse, parse_tokens
-from bot.config import ConfigError, load_settings
-from bot.prompts import PREAMBLE, system_prompt
+from bot.core.command_syntax import BUDGET_HINT, Command, parse, parse_tokens
+from bot.core.system_prompt import PREAMBLE, system_prompt
+from bot.process.config import ConfigError, load_settings
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,7 @@
 import itertools
 
-from bot.context_budget import estimate_tokens, fit_thread
-from bot.conversation import BotIdentity, build_messages
+from bot.core.context_window import estimate_tokens, fit_thread
+from bot.core.conversation import BotIdentity, build_messages
 
 BOT = BotIdentity("UBOT", "BBOT")
 

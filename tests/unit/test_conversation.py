@@ -1,4 +1,4 @@
-from bot.conversation import (
+from bot.core.conversation import (
     NOTICE_EVENT_TYPE,
     BotIdentity,
     build_messages,

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.conversation import NOTICE_EVENT_TYPE
+from bot.core.conversation import NOTICE_EVENT_TYPE
 from bot.fakes.slack import FakeSlack
 from bot.slack.history import MAX_CALLS, read_thread, starts_thread
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from datetime import date, timedelta
 
-from bot.chart import Day
-from bot.conversation import NOTICE_EVENT_TYPE, BotIdentity
-from bot.home import (
+from bot.core.chart import Day
+from bot.core.conversation import NOTICE_EVENT_TYPE, BotIdentity
+from bot.core.home_view import (
     CHART_TITLE,
     WINDOW_DAYS,
     cache_line,
@@ -17,9 +17,9 @@ from bot.home import (
     home_view,
     month_line,
 )
-from bot.pane import context_channel, first_question_title, greeting_metadata, shorten
+from bot.core.pane_context import context_channel, first_question_title, greeting_metadata, shorten
+from bot.core.workspace_usage import Ranked, WorkspaceUsage
 from bot.slack.blocks import feedback_actions, feedback_vote
-from bot.store.usage_report import Ranked, WorkspaceUsage
 
 TODAY = date(2026, 11, 22)
 BOT = BotIdentity("UBOT", "BBOT")

@@ -1,4 +1,4 @@
-from bot.install_throttle import ClientBuckets
+from bot.runtime.install_throttle import ClientBuckets
 
 
 class Clock:

@@ -3,7 +3,7 @@ import io
 import json
 import logging
 
-from bot import logs
+from bot.process import logs
 
 
 def test_json_lines_carry_the_bound_ids() -> None:
@@ -92,7 +92,7 @@ def test_library_loggers_stay_at_info_when_the_bot_logs_debug() -> None:
     logging.getLogger().handlers[0].setStream(stream)  # type: ignore[attr-defined]
     logging.getLogger("slack_sdk.web").debug("request body: the user's message text")
     logging.getLogger("anthropic").debug("request: the user's message text")
-    logging.getLogger("bot.turn").debug("the bot's own debug line")
+    logging.getLogger("bot.flows.turn").debug("the bot's own debug line")
     logging.getLogger("slack_bolt.App").info("a library's info line")
     output = stream.getvalue()
     assert "message text" not in output
@@ -106,7 +106,7 @@ def test_library_loggers_stay_at_info_when_the_bot_logs_debug() -> None:
 
 
 def test_ordinary_values_are_not_mistaken_for_secrets() -> None:
-    from bot.redaction import redact
+    from bot.core.redaction import redact
 
     line = "usage input_tokens=12 output_tokens: 40 token_type=bot max_tokens=4096 thread 1712.33"
     assert redact(line) == line

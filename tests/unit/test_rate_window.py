@@ -2,8 +2,8 @@
 
 import pytest
 
+from bot.core.rate_window import PER_CHANNEL, Limit, WindowScheduler, parse_limit, parse_limits
 from bot.slack.rate_limits import IDLE_SWEEP_AT, Scope, SlackRateLimits
-from bot.slack.rate_window import PER_CHANNEL, Limit, WindowScheduler, parse_limit, parse_limits
 
 
 def test_grants_up_to_the_limit_then_waits_for_the_window() -> None:
@@ -131,13 +131,13 @@ def test_post_message_is_counted_per_channel_and_tiers_per_workspace() -> None:
     assert limits.scope("views.publish", "T1", {}) is None, "no limit configured: free"
 
 
-async def test_idle_budgets_are_forgotten_so_many_channels_stay_bounded() -> None:
+async def test_idle_windows_are_forgotten_so_many_channels_stay_bounded() -> None:
     now = [0.0]
     limits = SlackRateLimits(parse_limits({"chat.postMessage": "1/1s"}, PER_CHANNEL), clock=lambda: now[0])
     for i in range(IDLE_SWEEP_AT * 3):
         await limits.acquire(limits.scope("chat.postMessage", "T1", {"channel": f"C{i}"}), urgent=True)
         now[0] += 0.01
-    assert len(limits._budgets) <= IDLE_SWEEP_AT + 1
+    assert len(limits._windows) <= IDLE_SWEEP_AT + 1
 
 
 def test_a_call_counts_until_a_window_after_it_was_answered_not_granted() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 
-from bot.budget import Estimate, admits
+from bot.core.token_budget import Estimate, admits
 
 
 def test_a_call_starts_while_its_prompt_fits_beside_spending_and_reservations() -> None:

@@ -1,5 +1,5 @@
-from bot.conversation import BotIdentity
-from bot.routing import Decision, decide, thread_of
+from bot.core.conversation import BotIdentity
+from bot.core.routing import Decision, decide, thread_of
 
 BOT = BotIdentity("UBOT", "BBOT")
 

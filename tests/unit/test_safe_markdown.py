@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from bot.safe_markdown import HOLD_LIMIT, WORD_JOINER, safe_markdown
+from bot.core.safe_markdown import HOLD_LIMIT, WORD_JOINER, safe_markdown
 
 WJ = WORD_JOINER
 

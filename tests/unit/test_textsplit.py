@@ -1,6 +1,6 @@
 import pytest
 
-from bot.textsplit import split_message
+from bot.core.textsplit import split_message
 
 
 def test_short_text_is_one_message() -> None:
@@ -59,7 +59,7 @@ def test_tiny_limit_rejected() -> None:
 
 
 def test_cut_once_never_takes_back_streamed_text() -> None:
-    from bot.textsplit import cut_once
+    from bot.core.textsplit import cut_once
 
     text = "short para\n\n" + "x" * 150 + " tail words here " * 10
     free = cut_once(text, 200)

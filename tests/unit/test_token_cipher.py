@@ -1,7 +1,7 @@
 import pytest
 from cryptography.fernet import Fernet
 
-from bot.config import ConfigError, load_settings
+from bot.process.config import ConfigError, load_settings
 from bot.store.token_cipher import TokenCipher, UndecryptableToken, is_encrypted
 
 

@@ -1,0 +1,400 @@
+"""One conversational turn, start to finish: thread → Claude → Slack → ledger."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+
+from bot.claude.stream import Deadlines, StreamResult, stream_answer
+from bot.core.context_window import Trimmed, fit_thread
+from bot.core.conversation import BotIdentity, build_messages, people_to_name
+from bot.core.ownership import Owner
+from bot.core.routing import Thread
+from bot.files import allowed_origins, attachments_for_thread
+from bot.files.estimate import context_tokens
+from bot.flows.pane_turn import pane_turn
+from bot.flows.shared import Services
+from bot.flows.thread_lanes import StopSignal
+from bot.flows.turn_setup import TurnSetup, load_setup, reserve
+from bot.process import metrics
+from bot.slack.blocks import CONTINUE_ACTION, RETRY_ACTION, AgainTarget, again_value, button
+from bot.slack.client import BudgetedWebClient
+from bot.slack.history import ThreadRead, read_thread, starts_thread, with_trigger
+from bot.slack.notices import post_notice
+from bot.slack.reply import ReplyTarget, SlackReply, WriterOptions
+from bot.store import spending
+from bot.store.models import UsageRecord
+
+log = logging.getLogger(__name__)
+
+Messages = list[dict[str, Any]]
+Blocks = dict[str, list[dict[str, Any]]]
+
+CUT_NOTE = "✂️ The answer was cut off here: it reached the length limit for one reply."
+STOPPED_NOTE = "■ Stopped. The answer above is as far as Claude got."
+INTERRUPTED_NOTE = "⚠️ The bot restarted while answering, so the answer above is incomplete. Please ask again."
+UNREADABLE_THREAD = (
+    "⚠️ I couldn't read this thread from Slack, so I can't answer yet. Please try again in a moment."
+)
+BUSY_STATUS = "is waiting for Claude (busy, retrying)…"
+TRIMMED_NOTE = (
+    "ℹ️ This thread is long: Claude read its first message and the latest ones "
+    "({omitted} earlier messages left out)."
+)
+CONTINUE_TEXT = "Please continue exactly where you stopped."
+EDGE = 0.85
+"""Above this share of the budget, the estimate is checked with `messages.count_tokens`."""
+READ_SHARE = 0.1
+"""Claude's stream is read in batches a tenth of the Slack update interval apart (0.1 s by default):
+reading every token as it comes costs several times the CPU and shows nothing sooner."""
+
+
+@dataclass(frozen=True)
+class TurnRequest:
+    thread: Thread
+    enterprise_id: str | None
+    user_id: str | None
+    trigger: dict[str, Any] | None
+    """The message that started the turn, in case Slack's history doesn't have it yet."""
+    thinking: asyncio.Task[bool] | None = None
+    """The "is thinking…" status already sent for a new thread (see `intake`); True once Slack took
+    it, so the turn doesn't send it again."""
+
+
+@dataclass(frozen=True)
+class Prepared:
+    params: dict[str, Any]
+    omitted: int
+    file_notes: list[str]
+
+
+async def run_turn(
+    services: Services, client: BudgetedWebClient, bot: BotIdentity, request: TurnRequest
+) -> None:
+    with metrics.IN_FLIGHT.track_inprogress():
+        await _run_turn(services, client, bot, request)
+
+
+async def _run_turn(
+    services: Services, client: BudgetedWebClient, bot: BotIdentity, request: TurnRequest
+) -> None:
+    settings = services.settings
+    thread = request.thread
+    reply_id = uuid.uuid4().hex
+    target = ReplyTarget(
+        client,
+        thread.channel_id,
+        thread.thread_ts,
+        recipient_team_id=thread.team_id,
+        recipient_user_id=request.user_id,
+    )
+    options = WriterOptions(
+        settings.slack_update_interval,
+        settings.slack_message_chars,
+        stop_value=reply_id if settings.slack_stop_button else None,
+        feedback=settings.slack_feedback_buttons,
+    )
+    writer = SlackReply(target, services.native, options)
+    # The status goes out first, and nothing waits for it but the reply's first write.
+    writer.begin(request.thinking)
+    setup = await load_setup(services, client, thread)
+    if setup.refusal is not None:
+        await writer.finish()
+        await _notice(client, thread, setup.refusal, "budget")
+        return
+    prepared = await _prepare(services, client, bot, request, setup, services.settings.context_budget_tokens)
+    if prepared is None:
+        await writer.finish()
+        await _notice(client, thread, UNREADABLE_THREAD, "history")
+        return
+    reservation = await reserve(services, thread, setup, prepared.params)
+    if reservation.refusal is not None:
+        await writer.finish()
+        await _notice(client, thread, reservation.refusal, "budget")
+        return
+    signal = StopSignal(Owner(thread.team_id, request.enterprise_id))
+    services.stops.register(reply_id, signal)
+    try:
+        result = await _stream_until_stopped(services, client, thread, prepared.params, writer, signal)
+        if result.stop_reason == "model_context_window_exceeded" and not result.text.strip():
+            await _account(services, request, prepared.params["model"], result)
+            smaller = await _prepare(
+                services, client, bot, request, setup, services.settings.context_budget_tokens // 2
+            )
+            if smaller is not None:
+                prepared = smaller
+                writer.discard_blank()
+                result = await _stream_until_stopped(
+                    services, client, thread, prepared.params, writer, signal
+                )
+    finally:
+        services.stops.forget(reply_id)
+    written = await writer.finish()
+    if prepared.file_notes:
+        await _notice(client, thread, _files_note(prepared.file_notes), "files")
+    await _close_with_notice(client, thread, result, prepared.omitted, signal)
+    reply_ts = written[0] if written else None
+    await _account(services, request, prepared.params["model"], result, reply_ts, reservation.id)
+
+
+async def _prepare(
+    services: Services,
+    client: BudgetedWebClient,
+    bot: BotIdentity,
+    request: TurnRequest,
+    setup: TurnSetup,
+    budget: int,
+) -> Prepared | None:
+    """The request for this turn. The thread is trimmed to the context window before any file
+    is downloaded, counting what Slack says of the files; only the kept messages' files are
+    fetched (newest first, within the request's budget), and the thread is fitted again with
+    what they turned out to weigh."""
+    thread = request.thread
+    settings = services.settings
+    try:
+        read = await _history(client, request, budget)
+    except SlackApiError as exc:
+        log.error("conversations.replies failed: %s", exc.response.get("error"))
+        return None
+    history = read.messages
+    setup = await pane_turn(services, client, bot, thread, history, setup)
+    people = people_to_name(history, bot=bot)
+    names = await services.users.names(client, thread.team_id, people, limit=settings.user_lookups_per_turn)
+    limits = settings.file_limits()
+
+    def render(subset: Messages, files: Blocks | None = None) -> Messages:
+        return build_messages(subset, bot=bot, names=names, attachments=files)
+
+    def declared(message: dict[str, Any]) -> float:
+        return 0.0 if bot.wrote(message) else sum(context_tokens(f, limits) for f in _files(message))
+
+    system = setup.system
+    outline = fit_thread(history, render, system, budget, skipped=read.skipped, extra=declared)
+    files = await attachments_for_thread(
+        [message for message in outline.kept if _files(message) and not bot.wrote(message)],
+        session=services.http,
+        team_id=thread.team_id,
+        token=client.token or "",
+        origins=allowed_origins(settings.slack_api_url),
+        limits=limits,
+        cache=services.files,
+    )
+
+    def prepared(message: dict[str, Any]) -> float:
+        return files.tokens.get(str(message.get("ts")), 0.0)
+
+    def fit(tokens: int) -> tuple[Trimmed, Messages]:
+        trimmed = fit_thread(outline.kept, render, system, tokens, skipped=outline.omitted, extra=prepared)
+        return trimmed, render(trimmed.subset, files.blocks)
+
+    trimmed, messages = fit(budget)
+    if not messages:
+        return None
+    if trimmed.tokens > budget * EDGE:
+        trimmed, messages = await _fit_by_count(services, setup.model, fit, system, trimmed, messages, budget)
+    params = {
+        "model": setup.model,
+        "max_tokens": settings.claude_max_tokens,
+        "system": system,
+        "messages": messages,
+        "cache_control": {"type": "ephemeral"},
+    }
+    return Prepared(params, trimmed.omitted, files.notes)
+
+
+async def _history(client: BudgetedWebClient, request: TurnRequest, tokens: int) -> ThreadRead:
+    """A message that starts its thread is all of it: no call. Otherwise the thread as Slack
+    has it, with the message that started this turn in case Slack doesn't have it yet."""
+    thread, trigger = request.thread, request.trigger
+    if trigger is not None and starts_thread(trigger, thread.thread_ts):
+        return ThreadRead([trigger], 0)
+    read = await read_thread(client, thread.channel_id, thread.thread_ts, tokens=tokens)
+    if trigger is None:
+        return read
+    return ThreadRead(with_trigger(read.messages, trigger), read.skipped)
+
+
+def _files(message: dict[str, Any]) -> list[dict[str, Any]]:
+    return [file for file in message.get("files") or () if isinstance(file, dict)]
+
+
+async def _fit_by_count(
+    services: Services,
+    model: str,
+    fit: Callable[[int], tuple[Trimmed, Messages]],
+    system: str,
+    estimated: Trimmed,
+    messages: Messages,
+    budget: int,
+) -> tuple[Trimmed, Messages]:
+    """Near the edge the estimate isn't good enough: ask the API, and shrink by what it says."""
+    counted = await services.claude.count_tokens(model=model, system=system, messages=messages)
+    if counted is None or counted <= budget:
+        return estimated, messages
+    return fit(int(budget * estimated.tokens / counted))
+
+
+async def _stream_until_stopped(
+    services: Services,
+    client: BudgetedWebClient,
+    thread: Thread,
+    params: dict[str, Any],
+    writer: SlackReply,
+    signal: StopSignal,
+) -> StreamResult:
+    """Claude's stream, ended early on Stop or shutdown; the partial result survives either way."""
+    settings = services.settings
+    deadlines = Deadlines(
+        settings.claude_first_token_timeout,
+        settings.claude_idle_timeout,
+        settings.claude_total_timeout,
+        settings.claude_busy_notice_seconds,
+    )
+
+    async def busy() -> None:
+        with contextlib.suppress(SlackApiError):
+            await client.assistant_threads_setStatus(
+                channel_id=thread.channel_id, thread_ts=thread.thread_ts, status=BUSY_STATUS
+            )
+
+    result = StreamResult()
+    streaming = asyncio.create_task(
+        stream_answer(
+            services.claude,
+            params,
+            writer.append,
+            result,
+            deadlines=deadlines,
+            on_busy=busy,
+            read_every=settings.slack_update_interval * READ_SHARE,
+        )
+    )
+    stopping = asyncio.create_task(signal.event.wait())
+    try:
+        await asyncio.wait({streaming, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopping.cancel()
+        if not streaming.done():
+            streaming.cancel()
+            result.stopped = True
+        await asyncio.wait({streaming})
+    return result
+
+
+async def _close_with_notice(
+    client: BudgetedWebClient, thread: Thread, result: StreamResult, omitted: int, signal: StopSignal
+) -> None:
+    value = again_value(AgainTarget(signal.owner, thread.channel_id, thread.thread_ts))
+    actions: list[dict[str, Any]] = []
+    if result.stopped:
+        text, kind = (
+            (STOPPED_NOTE, "stopped") if signal.reason == "stopped" else (INTERRUPTED_NOTE, "interrupted")
+        )
+        if kind == "interrupted":
+            actions.append(button("Retry", RETRY_ACTION, value))
+    elif result.failure is not None:
+        text = "⚠️ " + result.failure.user_message
+        if result.text:
+            text += " The answer above is incomplete."
+        kind = result.failure.kind
+        if kind not in {"authentication", "permission", "not_found", "invalid_request", "context_too_long"}:
+            actions.append(button("Retry", RETRY_ACTION, value))
+    elif result.stop_reason == "max_tokens":
+        text, kind = CUT_NOTE, "max_tokens"
+        actions.append(button("Continue", CONTINUE_ACTION, value))
+    elif result.stop_reason == "refusal":
+        text, kind = _refusal_note(result.refusal_category), "refusal"
+    elif not result.text.strip():
+        text, kind = "Claude had nothing to say to that. Try rephrasing your message.", "empty"
+    elif omitted:
+        text, kind = TRIMMED_NOTE.format(omitted=omitted), "trimmed"
+    else:
+        return
+    await _notice(client, thread, text, kind, actions)
+
+
+def _files_note(notes: list[str]) -> str:
+    escaped = [note.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;") for note in notes]
+    return "📎 Not everything attached reached Claude:\n" + "\n".join(f"• {note}" for note in escaped)
+
+
+def _refusal_note(category: str | None) -> str:
+    reason = f" (category: {category.replace('_', ' ')})" if category else ""
+    return f"🙅 Claude declined to answer this{reason}. Try rephrasing, or ask something else."
+
+
+async def _notice(
+    client: BudgetedWebClient,
+    thread: Thread,
+    text: str,
+    kind: str,
+    actions: list[dict[str, Any]] | None = None,
+) -> None:
+    await post_notice(
+        client, channel=thread.channel_id, thread_ts=thread.thread_ts, text=text, kind=kind, actions=actions
+    )
+
+
+async def _account(
+    services: Services,
+    request: TurnRequest,
+    model: str,
+    result: StreamResult,
+    reply_ts: str | None = None,
+    reservation: str | None = None,
+) -> None:
+    """One ledger row per Messages API call, in place of the turn's budget reservation once the
+    turn's last call is done, and the same figures for `/metrics`; `reply_ts` (the answer's first
+    message) lets feedback on the answer find the row."""
+    row = _usage_row(request, model, result, reply_ts)
+
+    async def settle() -> None:
+        await spending.settle(services.db, row, reservation)
+
+    await services.backlog.attempt("ledger row", settle)
+    metrics.record_reply(
+        team_id=row.team_id,
+        model=model,
+        outcome=row.error_kind or _outcome(result.stop_reason),
+        usage={
+            "input": row.input_tokens,
+            "output": row.output_tokens,
+            "cache_creation": row.cache_creation_input_tokens,
+            "cache_read": row.cache_read_input_tokens,
+        },
+        ttft_ms=row.ttft_ms,
+        duration_ms=row.duration_ms,
+    )
+
+
+def _outcome(stop_reason: str | None) -> str:
+    return "ok" if stop_reason in {"end_turn", "stop_sequence"} else stop_reason or "unknown"
+
+
+def _usage_row(request: TurnRequest, model: str, result: StreamResult, reply_ts: str | None) -> UsageRecord:
+    usage = result.usage
+    return UsageRecord(
+        team_id=request.thread.team_id,
+        enterprise_id=request.enterprise_id,
+        channel_id=request.thread.channel_id,
+        thread_ts=request.thread.thread_ts,
+        user_id=request.user_id,
+        model=model,
+        input_tokens=usage.input_tokens,
+        output_tokens=usage.output_tokens,
+        cache_creation_input_tokens=usage.cache_creation_input_tokens,
+        cache_read_input_tokens=usage.cache_read_input_tokens,
+        stop_reason=result.stop_reason,
+        request_id=result.request_id or (result.failure and result.failure.request_id),
+        ttft_ms=result.ttft_ms,
+        duration_ms=result.duration_ms,
+        error_kind=result.failure.kind if result.failure else ("stopped" if result.stopped else None),
+        reply_ts=reply_ts,
+    )
