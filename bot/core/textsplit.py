@@ -37,16 +37,6 @@ class Cut:
     """Prepended to the rest: reopens that code block, with its language."""
 
 
-def split_message(text: str, limit: int) -> list[str]:
-    chunks: list[str] = []
-    rest = text
-    while (cut := cut_once(rest, limit)) is not None:
-        chunks.append(rest[: cut.consumed] + cut.closing)
-        rest = cut.reopen + rest[cut.consumed :]
-    chunks.append(rest)
-    return chunks
-
-
 def cut_once(text: str, limit: int, *, not_before: int = 0) -> Cut | None:
     """The first cut of `text`, or None when it fits in one message.
 

@@ -12,8 +12,6 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.core.conversation import BotIdentity
 from bot.core.pane_context import context_channel, find_greeting, first_question_title, greeting_metadata
 from bot.core.routing import Thread
-from bot.flows.shared import Services
-from bot.flows.turn_setup import TurnSetup, load_setup
 from bot.process.config import SuggestedPrompt
 from bot.slack.history import thread_head
 
@@ -80,21 +78,16 @@ async def set_title(client: AsyncWebClient, *, channel_id: str, thread_ts: str, 
         log.info("could not title a pane thread: %s", exc.response.get("error"))
 
 
-async def pane_turn(
-    services: Services,
-    client: AsyncWebClient,
-    bot: BotIdentity,
-    thread: Thread,
-    history: list[dict[str, Any]],
-    setup: TurnSetup,
-) -> TurnSetup:
-    """A turn in a pane thread: its first question titles it, and it follows the channel open
-    beside the pane (that channel's prompt and model) instead of the DM's. Any other thread's
-    turn passes through unchanged, at no cost."""
+async def follow_pane(
+    client: AsyncWebClient, bot: BotIdentity, thread: Thread, history: list[dict[str, Any]]
+) -> Thread:
+    """The thread whose channel settings (prompt, model) a turn takes. In a pane thread, that is the
+    channel open beside the pane, and its first question titles it; any other thread is its own,
+    at no cost."""
     title = first_question_title(history, bot)
     if title is not None:
         await set_title(client, channel_id=thread.channel_id, thread_ts=thread.thread_ts, title=title)
     channel = context_channel(history, bot)
     if channel is None or channel == thread.channel_id:
-        return setup
-    return await load_setup(services, client, replace(thread, channel_id=channel))
+        return thread
+    return replace(thread, channel_id=channel)

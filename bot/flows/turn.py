@@ -19,7 +19,7 @@ from bot.core.ownership import Owner
 from bot.core.routing import Thread
 from bot.files import allowed_origins, attachments_for_thread
 from bot.files.estimate import context_tokens
-from bot.flows.pane_turn import pane_turn
+from bot.flows.pane_turn import follow_pane
 from bot.flows.shared import Services
 from bot.flows.thread_lanes import StopSignal
 from bot.flows.turn_setup import TurnSetup, load_setup, reserve
@@ -69,6 +69,15 @@ class TurnRequest:
 
 
 @dataclass(frozen=True)
+class Known:
+    """What a turn learns once, before its first request, and keeps for a retry."""
+
+    read: ThreadRead
+    names: dict[str, str]
+    setup: TurnSetup
+
+
+@dataclass(frozen=True)
 class Prepared:
     params: dict[str, Any]
     omitted: int
@@ -104,12 +113,21 @@ async def _run_turn(
     writer = SlackReply(target, services.native, options)
     # The status goes out first, and nothing waits for it but the reply's first write.
     writer.begin(request.thinking)
-    setup = await load_setup(services, client, thread)
+    budget = settings.context_budget_tokens
+    read = await _read(client, request, budget)
+    if read is None:
+        await writer.finish()
+        await _notice(client, thread, UNREADABLE_THREAD, "history")
+        return
+    setup = await load_setup(services, client, await follow_pane(client, bot, thread, read.messages))
     if setup.refusal is not None:
         await writer.finish()
         await _notice(client, thread, setup.refusal, "budget")
         return
-    prepared = await _prepare(services, client, bot, request, setup, services.settings.context_budget_tokens)
+    people = people_to_name(read.messages, bot=bot)
+    names = await services.users.names(client, thread.team_id, people, limit=settings.user_lookups_per_turn)
+    known = Known(read, names, setup)
+    prepared = await _prepare(services, client, bot, request, known, budget)
     if prepared is None:
         await writer.finish()
         await _notice(client, thread, UNREADABLE_THREAD, "history")
@@ -125,9 +143,8 @@ async def _run_turn(
         result = await _stream_until_stopped(services, client, thread, prepared.params, writer, signal)
         if result.stop_reason == "model_context_window_exceeded" and not result.text.strip():
             await _account(services, request, prepared.params["model"], result)
-            smaller = await _prepare(
-                services, client, bot, request, setup, services.settings.context_budget_tokens // 2
-            )
+            # The same thread, names and settings, fitted to half the window: nothing is read again.
+            smaller = await _prepare(services, client, bot, request, known, budget // 2)
             if smaller is not None:
                 prepared = smaller
                 writer.discard_blank()
@@ -144,29 +161,30 @@ async def _run_turn(
     await _account(services, request, prepared.params["model"], result, reply_ts, reservation.id)
 
 
+async def _read(client: BudgetedWebClient, request: TurnRequest, tokens: int) -> ThreadRead | None:
+    """The thread, read from Slack once per turn; None when Slack won't give it."""
+    try:
+        return await _history(client, request, tokens)
+    except SlackApiError as exc:
+        log.error("conversations.replies failed: %s", exc.response.get("error"))
+        return None
+
+
 async def _prepare(
     services: Services,
     client: BudgetedWebClient,
     bot: BotIdentity,
     request: TurnRequest,
-    setup: TurnSetup,
+    known: Known,
     budget: int,
 ) -> Prepared | None:
     """The request for this turn. The thread is trimmed to the context window before any file
     is downloaded, counting what Slack says of the files; only the kept messages' files are
-    fetched (newest first, within the request's budget), and the thread is fitted again with
+    fetched (newest first, within the room one request has), and the thread is fitted again with
     what they turned out to weigh."""
     thread = request.thread
     settings = services.settings
-    try:
-        read = await _history(client, request, budget)
-    except SlackApiError as exc:
-        log.error("conversations.replies failed: %s", exc.response.get("error"))
-        return None
-    history = read.messages
-    setup = await pane_turn(services, client, bot, thread, history, setup)
-    people = people_to_name(history, bot=bot)
-    names = await services.users.names(client, thread.team_id, people, limit=settings.user_lookups_per_turn)
+    history, names, setup = known.read.messages, known.names, known.setup
     limits = settings.file_limits()
 
     def render(subset: Messages, files: Blocks | None = None) -> Messages:
@@ -176,7 +194,7 @@ async def _prepare(
         return 0.0 if bot.wrote(message) else sum(context_tokens(f, limits) for f in _files(message))
 
     system = setup.system
-    outline = fit_thread(history, render, system, budget, skipped=read.skipped, extra=declared)
+    outline = fit_thread(history, render, system, budget, skipped=known.read.skipped, extra=declared)
     files = await attachments_for_thread(
         [message for message in outline.kept if _files(message) and not bot.wrote(message)],
         session=services.http,

@@ -107,7 +107,6 @@ class SlackReply:
     options: WriterOptions
     parts: list[str] = field(default_factory=list)
     messages: list[_Message] = field(default_factory=list)
-    writes: int = 0
 
     def __post_init__(self) -> None:
         self._dirty = asyncio.Event()
@@ -498,7 +497,6 @@ class SlackReply:
     async def _call(self, method: str, *, urgent: bool, **params: Any) -> Any:
         """Urgent calls wait their turn in the client; progress calls wait here, as progress (or
         already did, in `_progress_permit`), and go through prepaid."""
-        self.writes += 1
         client = self.target.client
         arguments = {key: value for key, value in params.items() if value is not None}
         if urgent:

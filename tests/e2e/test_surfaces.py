@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from sqlmodel import select
@@ -12,7 +13,7 @@ from bot.core.token_budget import format_tokens
 from bot.fakes.claude import Fault, Reply
 from bot.flows.vote_replies import CHANGED, THANKS_UP
 from bot.process.config import DEFAULT_ASSISTANT_PROMPTS
-from bot.store import prompts
+from bot.store import prompts, workspace_settings
 from bot.store.models import Feedback
 from tests.conftest import Harness
 from tests.e2e.test_core_loop import bot_replies, notices
@@ -73,7 +74,17 @@ async def test_pane_greets_suggests_prompts_and_titles_the_first_question(harnes
     ]
 
 
-async def test_pane_uses_the_prompt_of_the_channel_beside_it_on_any_replica(make_harness) -> None:
+async def test_pane_uses_the_prompt_of_the_channel_beside_it_on_any_replica(
+    make_harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reads: list[str] = []
+    read_settings = workspace_settings.for_turn
+
+    async def counted(db: Any, team_id: str, channel_id: str) -> Any:
+        reads.append(channel_id)
+        return await read_settings(db, team_id, channel_id)
+
+    monkeypatch.setattr(workspace_settings, "for_turn", counted)
     harness = await make_harness()
     for channel, prompt in (("C1", "Answer in French."), ("C2", "Answer in haiku.")):
         await prompts.put(
@@ -86,6 +97,7 @@ async def test_pane_uses_the_prompt_of_the_channel_beside_it_on_any_replica(make
     await harness.wait_for_turns(1)
     first = harness.claude.message_requests()[0]["system"]
     assert "Answer in French." in first and "haiku" not in first
+    assert reads == ["C1"], "a pane turn loads the settings of the channel beside it, once"
 
     await harness.slack.change_assistant_context(
         harness.url, "U1", thread_ts=root["ts"], context_channel="C2"

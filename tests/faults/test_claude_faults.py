@@ -153,6 +153,7 @@ async def test_context_window_exceeded_is_trimmed_and_retried_once(make_harness)
     h.claude.script(Reply(" ", stop_reason="model_context_window_exceeded"), "fits now")
     await h.slack.user_says(h.url, "C1", "U1", "<@UBOT> summarise", thread_ts=root["ts"])
     row1, row2 = await h.wait_for_turns(2)
+    assert len(h.slack.calls_to("conversations.replies")) == 1, "the retry reuses the thread it read"
     assert row1.stop_reason == "model_context_window_exceeded" and row2.stop_reason == "end_turn"
     first, second = h.claude.message_requests()
     assert len(json.dumps(second)) < len(json.dumps(first)) * 0.75

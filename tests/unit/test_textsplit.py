@@ -1,6 +1,17 @@
 import pytest
 
-from bot.core.textsplit import split_message
+from bot.core.textsplit import cut_once
+
+
+def split_message(text: str, limit: int) -> list[str]:
+    """A whole text cut as the reply writer cuts it while streaming, one `cut_once` at a time."""
+    chunks: list[str] = []
+    rest = text
+    while (cut := cut_once(rest, limit)) is not None:
+        chunks.append(rest[: cut.consumed] + cut.closing)
+        rest = cut.reopen + rest[cut.consumed :]
+    chunks.append(rest)
+    return chunks
 
 
 def test_short_text_is_one_message() -> None:
