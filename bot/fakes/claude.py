@@ -21,10 +21,12 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
-from typing import Any, Literal, Self
+from typing import Any, Literal
 
 from aiohttp import web
 from PIL import Image
+
+from bot.fakes.loopback import LoopbackServer
 
 MAX_REQUEST_BYTES = 32 * 1024 * 1024
 MAX_IMAGE_BASE64_BYTES = 5 * 1024 * 1024
@@ -444,8 +446,11 @@ def _error_body(error_type: str, message: str) -> dict[str, Any]:
     return {"type": "error", "error": {"type": error_type, "message": message}}
 
 
-class FakeClaude:
+class FakeClaude(LoopbackServer):
     """The fake server. Attributes `ttft` and `tokens_per_second` may change between requests."""
+
+    handler_cancellation = True
+    """A client that hangs up must end a stalled or slow stream at once."""
 
     def __init__(
         self,
@@ -463,7 +468,6 @@ class FakeClaude:
         self.chars_per_token = chars_per_token
         self.min_cache_tokens = min_cache_tokens
         self.context_window = context_window
-        self.base_url = ""
         self.requests: list[RecordedRequest] = []
         self.responder: Callable[[dict[str, Any]], str] | None = None
         """Writes unscripted answers from the request body instead of the echo (the sandbox's model)."""
@@ -472,7 +476,6 @@ class FakeClaude:
         # model -> prefix digest -> prefix tokens
         self._cache: dict[str, dict[bytes, int]] = {}
         self._inflight: set[asyncio.Task[Any]] = set()
-        self._runner: web.AppRunner | None = None
 
     def script(self, *replies: Reply | str) -> None:
         """Queues answers for the next requests, in order; an empty queue echoes."""
@@ -481,35 +484,24 @@ class FakeClaude:
     def message_requests(self) -> list[dict[str, Any]]:
         return [request.body for request in self.requests if request.path == "/v1/messages"]
 
-    async def start(self) -> None:
+    def application(self) -> web.Application:
         app = web.Application()
         app.router.add_post("/v1/messages", self._on_messages)
         app.router.add_post("/v1/messages/count_tokens", self._on_count_tokens)
         app.on_response_prepare.append(_stamp_request_id)
-        # handler_cancellation: a client that hangs up must end a stalled or slow stream at once.
-        self._runner = web.AppRunner(app, handler_cancellation=True, access_log=None, shutdown_timeout=1.0)
-        await self._runner.setup()
-        # A deep backlog: benchmarks open hundreds of connections at the same instant.
-        site = web.TCPSite(self._runner, "127.0.0.1", 0, backlog=1024)
-        await site.start()
-        host, port = self._runner.addresses[0][:2]
-        self.base_url = f"http://{host}:{port}"
+        return app
+
+    @property
+    def base_url(self) -> str:
+        """Where the anthropic SDK is pointed (`base_url`), once started."""
+        return self.origin
 
     async def stop(self) -> None:
         # Open streams (stalls above all) would otherwise hold shutdown for its whole timeout.
         for task in self._inflight:
             task.cancel()
         await asyncio.gather(*self._inflight, return_exceptions=True)
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.stop()
+        await super().stop()
 
     async def _on_messages(self, request: web.Request) -> web.StreamResponse:
         return await self._handle(request, self._answer)
