@@ -27,6 +27,7 @@ from bot.slack.blocks import CONTINUE_ACTION, RETRY_ACTION, AgainTarget, again_v
 from bot.slack.client import BudgetedWebClient
 from bot.slack.history import ThreadRead, read_thread, starts_thread, with_trigger
 from bot.slack.notices import post_notice
+from bot.slack.question_links import links_for_turn, merged
 from bot.slack.reply import ReplyTarget, SlackReply, WriterOptions
 from bot.store import spending
 from bot.store.models import UsageRecord
@@ -73,6 +74,7 @@ class Prepared:
     params: dict[str, Any]
     omitted: int
     file_notes: list[str]
+    links_note: str | None = None
 
 
 async def run_turn(
@@ -139,6 +141,8 @@ async def _run_turn(
     written = await writer.finish()
     if prepared.file_notes:
         await _notice(client, thread, _files_note(prepared.file_notes), "files")
+    if prepared.links_note:
+        await _notice(client, thread, prepared.links_note, "links")
     await _close_with_notice(client, thread, result, prepared.omitted, signal)
     reply_ts = written[0] if written else None
     await _account(services, request, prepared.params["model"], result, reply_ts, reservation.id)
@@ -165,12 +169,23 @@ async def _prepare(
         return None
     history = read.messages
     setup = await pane_turn(services, client, bot, thread, history, setup)
-    people = people_to_name(history, bot=bot)
+    links = await links_for_turn(
+        client,
+        services.users,
+        bot,
+        team_id=thread.team_id,
+        asker=request.user_id,
+        history=history,
+        trigger=request.trigger,
+        budget=budget,
+    )
+    people = people_to_name([*history, *links.messages], bot=bot)
     names = await services.users.names(client, thread.team_id, people, limit=settings.user_lookups_per_turn)
     limits = settings.file_limits()
+    linked = links.blocks(names=names, bot=bot)
 
     def render(subset: Messages, files: Blocks | None = None) -> Messages:
-        return build_messages(subset, bot=bot, names=names, attachments=files)
+        return build_messages(subset, bot=bot, names=names, attachments=merged(files, linked))
 
     def declared(message: dict[str, Any]) -> float:
         return 0.0 if bot.wrote(message) else sum(context_tokens(f, limits) for f in _files(message))
@@ -206,7 +221,7 @@ async def _prepare(
         "messages": messages,
         "cache_control": {"type": "ephemeral"},
     }
-    return Prepared(params, trimmed.omitted, files.notes)
+    return Prepared(params, trimmed.omitted, files.notes, links.note)
 
 
 async def _history(client: BudgetedWebClient, request: TurnRequest, tokens: int) -> ThreadRead:

@@ -65,9 +65,13 @@ SDK_HELPERS = {"files_upload_v2": frozenset({"files.getUploadURLExternal", "file
 """slack_sdk methods that are no Web API method themselves, and the ones they call."""
 
 HISTORY = frozenset({"channels:history", "groups:history", "im:history", "mpim:history"})
+READ = frozenset({"channels:read", "groups:read", "im:read", "mpim:read"})
 METHOD_SCOPES: dict[str, frozenset[str]] = {
     "auth.test": frozenset(),
     "conversations.replies": HISTORY,
+    "conversations.info": READ,
+    "conversations.members": READ,
+    "chat.getPermalink": frozenset(),
     "chat.postMessage": frozenset({"chat:write"}),
     "chat.update": frozenset({"chat:write"}),
     "chat.delete": frozenset({"chat:write"}),
@@ -121,6 +125,13 @@ SCOPES: dict[str, tuple[str, Callable[[Evidence], bool]]] = {
         "message.mpim events, and conversations.replies in group DMs",
         lambda e: "message" in e.events and e.calls("conversations.replies"),
     ),
+    **{
+        scope: (
+            "conversations.info and conversations.members: whether the asker can see a linked conversation",
+            lambda e: e.calls("conversations.info") and e.calls("conversations.members"),
+        )
+        for scope in sorted(READ)
+    },
     "chat:write": ("chat.postMessage and the other chat.* writes", lambda e: e.calls("chat.postMessage")),
     "assistant:write": (
         "the AI app pane: its events, suggested prompts and thread titles",

@@ -250,6 +250,7 @@ class FakeSlack:
     # Slack's published per-minute limits (per workspace and app) for the methods served here.
     # Tier 3 = 50, Tier 4 = 100; assistant.threads.setStatus is a special tier of 600. The stream
     # start/stop tiers are not confirmed from Slack's docs: Tier 3 is assumed; appendStream is Tier 4.
+    # chat.getPermalink has "special" limits Slack doesn't publish: Tier 4 is assumed.
     TIER_LIMITS: ClassVar[dict[str, int]] = {
         "assistant.threads.setStatus": 600,
         "auth.test": 100,
@@ -258,8 +259,11 @@ class FakeSlack:
         "chat.postEphemeral": 100,
         "chat.startStream": 50,
         "chat.stopStream": 50,
+        "chat.getPermalink": 100,
         "chat.update": 50,
+        "conversations.history": 50,
         "conversations.info": 50,
+        "conversations.members": 100,
         "conversations.replies": 50,
         "files.info": 100,
         "users.info": 100,
@@ -348,6 +352,8 @@ class FakeSlack:
         self.users: dict[str, JSON] = {}
         self.channels: dict[str, JSON] = {}
         self.files: dict[str, JSON] = {}
+        # channel -> its members' user ids; a channel not in here has everyone (the bot included).
+        self.members: dict[str, set[str]] = {}
 
         self._tokens: dict[str, str] = {bot_token: team_id}  # bot token -> its team
         self._messages: dict[str, dict[str, JSON]] = {}  # channel -> ts -> message, in ts order
@@ -382,7 +388,10 @@ class FakeSlack:
             "chat.startStream": self._start_stream,
             "chat.stopStream": self._stop_stream,
             "chat.update": self._chat_update,
+            "chat.getPermalink": self._get_permalink,
+            "conversations.history": self._conversations_history,
             "conversations.info": self._conversations_info,
+            "conversations.members": self._conversations_members,
             "conversations.replies": self._conversations_replies,
             "files.completeUploadExternal": self._complete_upload,
             "files.delete": self._files_delete,
@@ -448,8 +457,10 @@ class FakeSlack:
         is_admin: bool = False,
         is_owner: bool = False,
         bot_id: str | None = None,
+        locale: str = "en-US",
     ) -> JSON:
-        """Adds a user; returns the stored object, so a test can change it (say, `deleted`)."""
+        """Adds a user; returns the stored object, so a test can change it (say, `deleted`).
+        `locale` is only answered to `users.info` with `include_locale`, as Slack does."""
         real = real_name or display_name or name
         profile: JSON = {
             "display_name": display_name,
@@ -478,6 +489,7 @@ class FakeSlack:
             "is_app_user": False,
             "updated": int(time.time()),
             "profile": profile,
+            "locale": locale,
         }
         return self.users[user_id]
 
@@ -489,16 +501,26 @@ class FakeSlack:
         is_im: bool = False,
         user: str | None = None,
         is_private: bool = False,
+        is_mpim: bool = False,
+        members: list[str] | None = None,
     ) -> JSON:
-        """Adds a conversation; a DM has `is_im`, an id starting with "D" and `user`, the other member."""
+        """Adds a conversation; a DM has `is_im`, an id starting with "D" and `user`, the other member.
+
+        `members`: who is in it (the bot only when listed); left out, everyone is. The bot's DM
+        with `user` has the two of them; a DM between two people (`members`, no bot) is one the
+        bot can't see at all, as in Slack."""
+        if members is not None:
+            self.members[channel_id] = set(members)
+        elif is_im and user:
+            self.members[channel_id] = {self.bot_user_id, user}
         channel: JSON = {
             "id": channel_id,
             "created": int(time.time()),
-            "is_channel": not is_im,
-            "is_group": False,
+            "is_channel": not (is_im or is_mpim),
+            "is_group": is_mpim or is_private,
             "is_im": is_im,
-            "is_mpim": False,
-            "is_private": is_im or is_private,
+            "is_mpim": is_mpim,
+            "is_private": is_im or is_mpim or is_private,
             "is_archived": False,
             "is_general": False,
             "is_member": True,
@@ -638,6 +660,21 @@ class FakeSlack:
     def edits(self, channel: str, ts: str) -> list[str]:
         """The text after each chat.update of that message, in order (the original text not included)."""
         return list(self._edits.get((channel, ts), []))
+
+    def is_member(self, channel: str, user: str) -> bool:
+        members = self.members.get(channel)
+        return members is None or user in members
+
+    def permalink(self, channel: str, ts: str) -> str:
+        """The message's link as Slack's "Copy link" gives it (a reply's names its thread)."""
+        message = self._messages.get(channel, {}).get(ts)
+        if message is None:
+            raise KeyError(f"no message {ts} in {channel}")
+        link = f"https://{self.team_domain}.slack.com/archives/{channel}/p{ts.replace('.', '')}"
+        thread_ts = message.get("thread_ts")
+        if thread_ts and thread_ts != ts:
+            link += f"?thread_ts={thread_ts}&cid={channel}"
+        return link
 
     def dm_with(self, user: str) -> str | None:
         """The id of the DM between the bot and `user`, if there is one."""
@@ -797,6 +834,35 @@ class FakeSlack:
                     "action_ts": f"{time.time():.6f}",
                 }
             ],
+        }
+        raw = urlencode({"payload": json.dumps(payload)}).encode()
+        return await self._deliver("action", bot_url, payload, raw, FORM)
+
+    async def message_shortcut(
+        self, bot_url: str, *, user: str, channel: str, message_ts: str, callback_id: str
+    ) -> tuple[int, str]:
+        """A person picks one of the app's shortcuts from a message's menu (a signed
+        `message_action` payload, whether or not the bot is in that conversation: Slack offers an
+        app's message shortcuts everywhere); returns (status, body)."""
+        stored = self._messages.get(channel, {}).get(message_ts)
+        if stored is None:
+            raise AssertionError(f"no message {message_ts} in {channel}")
+        name = self._user_name(user)
+        payload = {
+            "type": "message_action",
+            "callback_id": callback_id,
+            "trigger_id": self._trigger(),
+            "action_ts": f"{time.time():.6f}",
+            "message_ts": message_ts,
+            "message": self._render(channel, stored, metadata=False),
+            "channel": {"id": channel, "name": self._channel_name(channel)},
+            "user": {"id": user, "username": name, "name": name, "team_id": self.team_id},
+            "team": {"id": self.team_id, "domain": self.team_domain},
+            "api_app_id": self.app_id,
+            "token": self.verification_token,
+            "response_url": self._response_url({"channel": channel, "user": user}),
+            "enterprise": None,
+            "is_enterprise_install": False,
         }
         raw = urlencode({"payload": json.dumps(payload)}).encode()
         return await self._deliver("action", bot_url, payload, raw, FORM)
@@ -1143,7 +1209,10 @@ class FakeSlack:
             for key in ("user", "text", "ts", "team", "client_msg_id", "thread_ts", "parent_user_id", "files")
             if key in message
         }
-        channel_type = "im" if info["is_im"] else "group" if info["is_private"] else "channel"
+        if not self.is_member(channel, self.bot_user_id):
+            return []  # Slack sends an app nothing from a conversation its bot is not in
+        kinds = (("im", info["is_im"]), ("mpim", info["is_mpim"]), ("group", info["is_private"]))
+        channel_type = next((kind for kind, applies in kinds if applies), "channel")
         event: JSON = {"type": "message", **shared, "channel": channel, "event_ts": message["ts"]}
         event["channel_type"] = channel_type
         if "files" in message:
@@ -1368,6 +1437,14 @@ class FakeSlack:
             raise _SlackError("channel_not_found")
         return channel
 
+    def _readable(self, params: JSON) -> JSON:
+        """A conversation the bot may read, as Slack decides it: a private one (channel, DM, group
+        DM) the bot isn't in doesn't exist for it; a public one it isn't in can't be read."""
+        channel = self._channel(params)
+        if not self.is_member(channel["id"], self.bot_user_id):
+            raise _SlackError("channel_not_found" if channel["is_private"] else "not_in_channel")
+        return channel
+
     def _message(self, channel: str, params: JSON) -> JSON:
         message = self._messages.get(channel, {}).get(str(params.get("ts") or ""))
         if message is None:
@@ -1429,7 +1506,7 @@ class FakeSlack:
         """Slack's semantics: replies oldest first; `oldest` / `latest` bound them (exclusive unless
         `inclusive`); the parent always heads the first page, whatever the bounds, and counts
         towards `limit` (at most 1,000); pages after the first (`cursor`) carry replies only."""
-        channel = self._channel(params)["id"]
+        channel = self._readable(params)["id"]
         thread = self._thread(channel, str(params.get("ts") or ""))
         if not thread:
             raise _SlackError("thread_not_found")
@@ -1610,7 +1687,10 @@ class FakeSlack:
         user = self.users.get(str(params.get("user") or ""))
         if user is None:
             raise _SlackError("user_not_found")
-        return {"ok": True, "user": copy.deepcopy(user)}
+        answer = copy.deepcopy(user)
+        if not _truthy(params.get("include_locale")):
+            answer.pop("locale", None)
+        return {"ok": True, "user": answer}
 
     def _post_target(self, params: JSON) -> str:
         """chat.postMessage to a user id posts in the app's DM with that person, opened if need be."""
@@ -1639,7 +1719,70 @@ class FakeSlack:
         }
 
     def _conversations_info(self, params: JSON, team: str) -> JSON:
-        return {"ok": True, "channel": copy.deepcopy(self._channel(params))}
+        """Any public channel; a private conversation only when the bot is in it. `is_member`: the
+        bot's own membership."""
+        channel = self._channel(params)
+        member = self.is_member(channel["id"], self.bot_user_id)
+        if channel["is_private"] and not member:
+            raise _SlackError("channel_not_found")
+        return {"ok": True, "channel": {**copy.deepcopy(channel), "is_member": member}}
+
+    def _conversations_members(self, params: JSON, team: str) -> JSON:
+        """Member ids a page at a time (`limit`, default 100, at most 1,000; `cursor`). A public
+        channel's members are listed whether or not the bot is in it; a private one's only when
+        it is."""
+        channel = self._channel(params)
+        if channel["is_private"] and not self.is_member(channel["id"], self.bot_user_id):
+            raise _SlackError("channel_not_found")
+        listed = self.members.get(channel["id"])
+        everyone = [u for u, user in self.users.items() if not user["deleted"]] if listed is None else []
+        members = sorted(listed) if listed is not None else everyone
+        start = 0
+        if params.get("cursor"):
+            try:
+                start = int(base64.b64decode(str(params["cursor"])).decode().removeprefix("members:"))
+            except (binascii.Error, UnicodeDecodeError, ValueError):
+                raise _SlackError("invalid_cursor") from None
+        limit = _limit(params.get("limit") or 100)
+        page = members[start : start + limit]
+        more = start + limit < len(members)
+        cursor = base64.b64encode(f"members:{start + limit}".encode()).decode() if more else ""
+        return {"ok": True, "members": page, "response_metadata": {"next_cursor": cursor}}
+
+    def _conversations_history(self, params: JSON, team: str) -> JSON:
+        """Top-level messages (and broadcasts), newest first; `oldest` / `latest` bound them
+        (exclusive unless `inclusive`), `limit` at most 1,000 a page, `cursor` pages on (older)."""
+        channel = self._readable(params)["id"]
+        oldest = _micros(params.get("oldest") or 0, "invalid_ts_oldest")
+        latest = params.get("latest")
+        newest = _micros(latest, "invalid_ts_latest") if latest not in (None, "") else None
+        inclusive = _truthy(params.get("inclusive"))
+        top = [
+            m
+            for m in reversed(self._messages.get(channel, {}).values())
+            if ("thread_ts" not in m or m["thread_ts"] == m["ts"] or m.get("subtype") == "thread_broadcast")
+            and (_ts_key(m["ts"]) >= oldest if inclusive else _ts_key(m["ts"]) > oldest)
+            and (newest is None or (_ts_key(m["ts"]) <= newest if inclusive else _ts_key(m["ts"]) < newest))
+        ]
+        if params.get("cursor"):
+            before = _cursor_ts(params["cursor"])
+            top = [m for m in top if _ts_key(m["ts"]) <= before]
+        limit = _limit(params.get("limit"))
+        page, rest = top[:limit], top[limit:]
+        metadata = _truthy(params.get("include_all_metadata"))
+        return {
+            "ok": True,
+            "messages": [self._render(channel, m, metadata=metadata) for m in page],
+            "has_more": bool(rest),
+            "response_metadata": {"next_cursor": _cursor(rest[0]["ts"]) if rest else ""},
+        }
+
+    def _get_permalink(self, params: JSON, team: str) -> JSON:
+        channel = self._readable(params)["id"]
+        ts = str(params.get("message_ts") or "")
+        if ts not in self._messages.get(channel, {}):
+            raise _SlackError("message_not_found")
+        return {"ok": True, "channel": channel, "permalink": self.permalink(channel, ts)}
 
     def _get_upload_url(self, params: JSON, team: str) -> JSON:
         filename = str(params.get("filename") or "")
