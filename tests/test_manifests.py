@@ -98,6 +98,7 @@ class Evidence:
 
     events: set[str] = field(default_factory=set)
     commands: set[str] = field(default_factory=set)
+    message_shortcuts: set[str] = field(default_factory=set)
     interactive: list[str] = field(default_factory=list)
     routes: set[str] = field(default_factory=set)
     redirect_path: str | None = None
@@ -239,6 +240,8 @@ async def evidence(config: Settings, calls: list[tuple[str, Any]], probes: Seque
         elif kind == "command":
             found.commands.add(str(constraint))
         elif kind in INTERACTIVE:
+            if kind == "message_shortcut":
+                found.message_shortcuts.add(str(constraint))
             found.interactive.append(f"{kind}({constraint!r})")
         else:
             pytest.fail(f"{kind} listeners are not covered by this test yet: extend it and the manifests")
@@ -273,6 +276,12 @@ def check_against_code(manifest: dict[str, Any], found: Evidence) -> None:
         )
 
     assert set(declared_commands(manifest)) == found.commands
+    shortcuts = manifest["features"].get("shortcuts", [])
+    declared = {entry["callback_id"] for entry in shortcuts if entry["type"] == "message"}
+    assert declared == found.message_shortcuts, "declare exactly the message shortcuts the app listens to"
+    assert all(len(entry["name"]) <= 24 and len(entry["description"]) <= 80 for entry in shortcuts), (
+        "Slack's limits: a shortcut's name 24 characters, its description 80"
+    )
 
     interactivity = manifest["settings"].get("interactivity", {})
     assert bool(interactivity.get("is_enabled")) == bool(found.interactive), (

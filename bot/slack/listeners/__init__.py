@@ -5,7 +5,7 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 
 from bot.services import Services
-from bot.slack.listeners import actions, assistant, commands, events, home, views
+from bot.slack.listeners import actions, assistant, commands, events, home, shortcuts, views
 
 
 def register(app: AsyncApp, services: Services) -> None:
@@ -15,4 +15,5 @@ def register(app: AsyncApp, services: Services) -> None:
     events.register(app, services)
     commands.register(app, services)
     actions.register(app, services)
+    shortcuts.register(app, services)
     views.register(app, services)
