@@ -67,6 +67,9 @@ class TurnRequest:
     thinking: asyncio.Task[bool] | None = None
     """The "is thinking…" status already sent for a new thread (see `intake`); True once Slack took
     it, so the turn doesn't send it again."""
+    context: tuple[str, ...] = ()
+    """Text the question carries beyond its own words (a channel summary's messages or notes),
+    given to Claude after it."""
 
 
 @dataclass(frozen=True)
@@ -126,7 +129,7 @@ async def _run_turn(
     try:
         result = await _stream_until_stopped(services, client, thread, prepared.params, writer, signal)
         if result.stop_reason == "model_context_window_exceeded" and not result.text.strip():
-            await _account(services, request, prepared.params["model"], result)
+            await account(services, request, prepared.params["model"], result)
             smaller = await _prepare(
                 services, client, bot, request, setup, services.settings.context_budget_tokens // 2
             )
@@ -145,7 +148,7 @@ async def _run_turn(
         await _notice(client, thread, prepared.links_note, "links")
     await _close_with_notice(client, thread, result, prepared.omitted, signal)
     reply_ts = written[0] if written else None
-    await _account(services, request, prepared.params["model"], result, reply_ts, reservation.id)
+    await account(services, request, prepared.params["model"], result, reply_ts, reservation.id)
 
 
 async def _prepare(
@@ -182,7 +185,7 @@ async def _prepare(
     people = people_to_name([*history, *links.messages], bot=bot)
     names = await services.users.names(client, thread.team_id, people, limit=settings.user_lookups_per_turn)
     limits = settings.file_limits()
-    linked = links.blocks(names=names, bot=bot)
+    linked = merged(links.blocks(names=names, bot=bot), _carried(request))
 
     def render(subset: Messages, files: Blocks | None = None) -> Messages:
         return build_messages(subset, bot=bot, names=names, attachments=merged(files, linked))
@@ -234,6 +237,12 @@ async def _history(client: BudgetedWebClient, request: TurnRequest, tokens: int)
     if trigger is None:
         return read
     return ThreadRead(with_trigger(read.messages, trigger), read.skipped)
+
+
+def _carried(request: TurnRequest) -> Blocks:
+    if not request.context or request.trigger is None:
+        return {}
+    return {str(request.trigger["ts"]): [{"type": "text", "text": text} for text in request.context]}
 
 
 def _files(message: dict[str, Any]) -> list[dict[str, Any]]:
@@ -357,7 +366,7 @@ async def _notice(
     )
 
 
-async def _account(
+async def account(
     services: Services,
     request: TurnRequest,
     model: str,

@@ -69,6 +69,7 @@ READ = frozenset({"channels:read", "groups:read", "im:read", "mpim:read"})
 METHOD_SCOPES: dict[str, frozenset[str]] = {
     "auth.test": frozenset(),
     "conversations.replies": HISTORY,
+    "conversations.history": HISTORY,
     "conversations.info": READ,
     "conversations.members": READ,
     "chat.getPermalink": frozenset(),

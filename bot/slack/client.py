@@ -39,6 +39,7 @@ SINGLE_FLIGHT = frozenset(
     {
         "auth.test",
         "chat.getPermalink",
+        "conversations.history",
         "conversations.info",
         "conversations.members",
         "conversations.replies",

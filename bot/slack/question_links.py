@@ -79,7 +79,7 @@ async def links_for_turn(
     return TurnLinks(ts, reads, about, tokens)
 
 
-def merged(files: Blocks | None, linked: Blocks) -> Blocks | None:
+def merged(files: Blocks | None, linked: Blocks | None) -> Blocks | None:
     """A message's attachments followed by what it links to."""
     if not linked:
         return files
