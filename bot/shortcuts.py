@@ -20,6 +20,14 @@ class Shortcut(Enum):
     TRANSLATE = "claude_translate"
 
 
+TITLES = {
+    Shortcut.ASK: "Ask Claude about this",
+    Shortcut.SUMMARIZE: "Summarize thread",
+    Shortcut.TRANSLATE: "Translate",
+}
+"""As the manifests name them in a message's menu (the manifest test holds them to it)."""
+
+
 @dataclass(frozen=True)
 class Opening:
     text: str

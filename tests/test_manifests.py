@@ -24,6 +24,7 @@ from slack_bolt.async_app import AsyncApp
 from bot.app import runtime
 from bot.config import DEFAULT_RATE_LIMITS, Settings
 from bot.server import running
+from bot.shortcuts import TITLES
 from bot.slack.scopes import BOT_SCOPES
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -279,6 +280,9 @@ def check_against_code(manifest: dict[str, Any], found: Evidence) -> None:
     assert set(declared_commands(manifest)) == found.commands
     shortcuts = manifest["features"].get("shortcuts", [])
     declared = {entry["callback_id"] for entry in shortcuts if entry["type"] == "message"}
+    assert {entry["callback_id"]: entry["name"] for entry in shortcuts} == {
+        shortcut.value: title for shortcut, title in TITLES.items()
+    }, "the sandbox's message menu names the shortcuts as the manifests do"
     assert declared == found.message_shortcuts, "declare exactly the message shortcuts the app listens to"
     assert all(len(entry["name"]) <= 24 and len(entry["description"]) <= 80 for entry in shortcuts), (
         "Slack's limits: a shortcut's name 24 characters, its description 80"
