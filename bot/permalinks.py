@@ -19,7 +19,10 @@ from bot.conversation import ANSWERED_SUBTYPES, slack_to_plain, speaker_name
 MAX_LINKS = 3
 """Links followed per question; more are named in the footer as not read."""
 MESSAGES_PER_LINK = 50
-"""Messages one link may bring: its thread's first message and the newest replies."""
+"""Messages one pasted link may bring: its thread's first message and the newest replies."""
+SHORTCUT_MESSAGES = 1_000
+"""Messages the thread a shortcut is about may bring (Summarize thread reads all of most threads),
+within half the context window."""
 MESSAGE_CHARS = 4_000
 """Characters taken from each linked message (Slack allows 40,000)."""
 
@@ -72,7 +75,7 @@ class LinkRead:
     messages: list[dict[str, Any]]
     """What Claude gets of it (empty unless READ), oldest first."""
     more: int = 0
-    """Messages of the thread left out (beyond `MESSAGES_PER_LINK`)."""
+    """Messages of the thread left out (beyond `MESSAGES_PER_LINK`, or what the reads reached)."""
 
 
 def find_links(text: str) -> Found:

@@ -10,7 +10,7 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.permalinks import MESSAGES_PER_LINK, Found, LinkRead, Outcome, Permalink
+from bot.permalinks import MESSAGES_PER_LINK, SHORTCUT_MESSAGES, Found, LinkRead, Outcome, Permalink
 from bot.slack.access import Seen, asker_sees
 from bot.slack.history import read_thread
 from bot.slack.users import UserDirectory
@@ -30,10 +30,12 @@ async def read_links(
     asker: str | None,
     found: Found,
     tokens: int,
+    about: Permalink | None = None,
 ) -> list[LinkRead]:
     """Every link of the question, read or not and why, in the order they came. A thread is read
     as its first message and the newest replies `tokens` hold (`read_thread`, `THREAD_CALLS`
-    calls); a message alone in one call."""
+    calls), at most `MESSAGES_PER_LINK` of them, or `SHORTCUT_MESSAGES` for the thread a
+    shortcut's conversation is `about`; a message alone in one call."""
 
     async def one(link: Permalink) -> LinkRead:
         if asker is None:
@@ -43,7 +45,8 @@ async def read_links(
             return LinkRead(link, Outcome.HIDDEN if seen is Seen.HIDDEN else Outcome.UNAVAILABLE, [])
         try:
             if found.thread:
-                return await _thread(client, link, tokens)
+                cap = SHORTCUT_MESSAGES if link == about else MESSAGES_PER_LINK
+                return await _thread(client, link, tokens, cap)
             return await _message(client, link)
         except SlackApiError as exc:
             error = str(exc.response.get("error") or "")
@@ -59,11 +62,11 @@ async def read_links(
     return reads + [LinkRead(link, Outcome.BEYOND, []) for link in found.beyond]
 
 
-async def _thread(client: AsyncWebClient, link: Permalink, tokens: int) -> LinkRead:
+async def _thread(client: AsyncWebClient, link: Permalink, tokens: int, cap: int) -> LinkRead:
     read = await read_thread(client, link.channel_id, link.root, tokens=tokens, max_calls=THREAD_CALLS)
     messages = read.messages
-    if len(messages) > MESSAGES_PER_LINK:
-        kept = [messages[0], *messages[len(messages) - MESSAGES_PER_LINK + 1 :]]
+    if len(messages) > cap:
+        kept = [messages[0], *messages[len(messages) - cap + 1 :]]
         return LinkRead(link, Outcome.READ, kept, read.skipped + len(messages) - len(kept))
     return LinkRead(link, Outcome.READ, messages, read.skipped)
 

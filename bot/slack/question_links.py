@@ -28,6 +28,8 @@ Blocks = Mapping[str, Sequence[dict[str, Any]]]
 
 CONTEXT_SHARE = 4
 """Linked messages take at most a quarter of the context budget; the thread itself keeps the rest."""
+SHORTCUT_SHARE = 2
+"""In a shortcut's conversation the thread it is about is the point: half the context budget."""
 
 
 @dataclass(frozen=True)
@@ -73,8 +75,10 @@ async def links_for_turn(
     found = with_about(find_links(str((question or {}).get("text") or "")), about)
     if not found.links and not found.beyond:
         return TurnLinks()
-    tokens = budget // CONTEXT_SHARE
-    reads = await read_links(client, users, team_id=team_id, asker=asker, found=found, tokens=tokens)
+    tokens = budget // (CONTEXT_SHARE if about is None else SHORTCUT_SHARE)
+    reads = await read_links(
+        client, users, team_id=team_id, asker=asker, found=found, tokens=tokens, about=about
+    )
     ts = str(question["ts"]) if question is not None and question.get("ts") else None
     return TurnLinks(ts, reads, about, tokens)
 

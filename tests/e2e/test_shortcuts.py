@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 
+from bot.permalinks import SHORTCUT_MESSAGES
 from bot.shortcuts import Shortcut
+from bot.slack.linked import THREAD_CALLS
 from tests.conftest import Harness
 from tests.e2e.test_core_loop import bot_replies
 
@@ -108,3 +110,31 @@ async def test_a_shortcut_where_the_bot_is_not_a_member_is_refused_politely(harn
     said = await harness.slack.wait_for(lambda: [e for e in harness.slack.ephemeral if e["user"] == "U1"])
     assert "invite me there" in said[0]["text"] and said[0]["response_type"] == "ephemeral"
     assert harness.claude.message_requests() == [] and dm_roots(harness, "U1") == []
+
+
+async def test_summarize_reads_a_long_thread_whole_and_a_huge_one_bounded(harness: Harness) -> None:
+    """Hostile: 300 replies come whole; 2,500 come as the first message and the newest, in at
+    most `THREAD_CALLS` reads, never more than `SHORTCUT_MESSAGES` messages."""
+    long_root = harness.slack.post_message("C2", "U2", "long thread")
+    for i in range(300):
+        harness.slack.post_message("C2", "U3", f"long reply {i}", thread_ts=long_root["ts"])
+    await use(harness, Shortcut.SUMMARIZE, long_root)
+    await harness.wait_for_turns(1)
+    sent = json.dumps(harness.claude.message_requests()[-1])
+    assert sent.count("long reply") == 300, "every reply reaches Claude"
+
+    huge_root = harness.slack.post_message("C2", "U2", "huge thread")
+    for i in range(2_500):
+        harness.slack.post_message("C2", "U3", f"huge reply {i}", thread_ts=huge_root["ts"])
+    before = len(harness.slack.calls)
+    await use(harness, Shortcut.SUMMARIZE, huge_root)
+    await harness.wait_for_turns(2)
+    sent = json.dumps(harness.claude.message_requests()[-1])
+    assert "huge thread" in sent and "huge reply 2499" in sent
+    assert sent.count("huge reply") <= SHORTCUT_MESSAGES - 1
+    assert "replies in between left out" in sent
+    reads = [
+        c for c in harness.slack.calls[before:]
+        if c.method == "conversations.replies" and c.params.get("channel") == "C2"
+    ]
+    assert len(reads) <= THREAD_CALLS
