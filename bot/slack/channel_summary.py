@@ -59,6 +59,7 @@ INVITE_ME = "I'm not in <#{channel}>: invite me there (`/invite @Claude`) and as
 NOTHING = "Nothing was said in <#{channel}> since {since}."
 STARTED = "📝 Summarizing <#{channel}> since {since}: the summary will arrive in your DM with me."
 UNREADABLE = "⚠️ I couldn't read <#{channel}> from Slack just now. Please try again in a moment."
+UNREAD = "⚠️ Claude couldn't read this channel's history just now. Please try again in a few minutes."
 STOPPED_EARLY = (
     "ℹ️ Only the newest {done} of {total} parts of the history could be read (the monthly budget "
     "ran out, or Claude failed): the summary covers those."
@@ -146,14 +147,11 @@ async def summarize_channel(
     if len(chunks) == 1:
         context, what = "\n".join(chunks[0]), "messages"
     else:
-        notes = await _condense(services, client, request, chunks, name)
+        notes, refusal = await _condense(services, client, request, chunks, name)
         if len(notes) < len(chunks):
+            said = STOPPED_EARLY.format(done=len(notes), total=len(chunks)) if notes else refusal or UNREAD
             await post_notice(
-                client,
-                channel=thread.channel_id,
-                thread_ts=thread.thread_ts,
-                text=STOPPED_EARLY.format(done=len(notes), total=len(chunks)),
-                kind="budget",
+                client, channel=thread.channel_id, thread_ts=thread.thread_ts, text=said, kind="summary"
             )
         if not notes:
             return
@@ -185,13 +183,14 @@ async def _condense(
     request: TurnRequest,
     chunks: list[list[str]],
     channel_name: str,
-) -> list[str]:
+) -> tuple[list[str], str | None]:
     """Notes for each part, newest part first backwards so a budget that runs out keeps the
-    newest; returned oldest first. Each call is reserved against the budget and in the ledger."""
+    newest; returned oldest first, with what the budget said when it refused a part. Each call is
+    reserved against the budget and in the ledger."""
     thread = request.thread
     setup = await load_setup(services, client, thread)
     if setup.refusal is not None:
-        return []
+        return [], setup.refusal
     settings = services.settings
     deadlines = Deadlines(
         settings.claude_first_token_timeout,
@@ -211,7 +210,7 @@ async def _condense(
         }
         reservation = await reserve(services, thread, setup, params)
         if reservation.refusal is not None:
-            break
+            return notes, reservation.refusal
         result = await stream_answer(
             services.claude, params, lambda _: None, StreamResult(), deadlines=deadlines
         )
@@ -219,7 +218,7 @@ async def _condense(
         if result.failure is not None or not result.text.strip():
             break
         notes.insert(0, f"Notes on part {index + 1}:\n{result.text.strip()}")
-    return notes
+    return notes, None
 
 
 async def _tell(respond: AsyncRespond, text: str) -> None:

@@ -87,3 +87,18 @@ async def test_a_long_history_is_condensed_in_parts_with_progress_and_ledger(mak
     assert f"is reading #general: part 1 of {len(condensed)}…" in progress
     final = json.dumps(requests[-1], ensure_ascii=False)
     assert "notes 0" in final and "status update" not in final, "the summary is written from the notes"
+
+
+async def test_a_spent_budget_stops_a_long_summary_with_the_budgets_words(make_harness) -> None:
+    small = {"claude_context_window": 10_000, "claude_max_tokens": 1_000, "context_margin_tokens": 1_000}
+    harness = await make_harness(**small, monthly_token_budget=50)
+    harness.slack.clock_timestamps = True
+    for i in range(400):
+        harness.slack.post_message("C1", "U2", f"message {i}: " + "status update " * 5)
+    await harness.slack.slash_command(harness.url, "summarize", user="U1", channel="C1")
+    [root] = await harness.slack.wait_for(lambda: dm_roots(harness, "U1"))
+    note = await harness.slack.wait_for(
+        lambda: [m for m in harness.slack.thread("D1", root["ts"]) if m["ts"] != root["ts"]]
+    )
+    assert "budget" in note[0]["text"]
+    assert harness.claude.message_requests() == [], "no call the budget can't hold"

@@ -149,3 +149,12 @@ async def test_links_and_messages_per_link_are_bounded(harness: Harness) -> None
     assert "filler 17" not in sent and "filler 0" in sent
     note = links_notice(harness, "C1", thread)
     assert note.count(f"I follow at most {MAX_LINKS} links per question") == len(links) - MAX_LINKS
+
+
+async def test_when_slack_cant_say_who_may_see_a_link_nothing_is_read(harness: Harness) -> None:
+    said = harness.slack.post_message("C2", "U2", "The launch moved to Thursday.")
+    harness.slack.faults["conversations.info"] = ["internal_error"]
+    thread = await ask(harness, f"and this? <{harness.slack.permalink('C2', said['ts'])}>")
+    assert "launch moved" not in sent_to_claude(harness)
+    assert reads_of(harness, "C2") == []
+    assert "link 1: not read, Slack couldn't be asked just now" in links_notice(harness, "C1", thread)
