@@ -73,9 +73,11 @@ async def summarize_command(
     respond: AsyncRespond,
     command: dict[str, Any],
     *,
+    team_id: str,
     enterprise_id: str | None,
 ) -> None:
-    """After the command's ack: check, tell the person (only them) what happens, and do it."""
+    """After the command's ack: check, tell the person (only them) what happens, and do it.
+    `team_id`: the workspace the request was authorized for, whose budget and ledger it uses."""
     user_id = str(command.get("user_id") or "")
     ask = parse_args(
         str(command.get("text") or "").partition(" ")[2],
@@ -91,7 +93,6 @@ async def summarize_command(
         await _tell(respond, refused)
         return
     await _tell(respond, STARTED.format(channel=ask.channel_id, since=describe_since(ask.since)))
-    team_id = str(command.get("team_id") or "")
     await summarize_channel(
         services, client, bot, ask, name, team_id=team_id, enterprise_id=enterprise_id, user_id=user_id
     )

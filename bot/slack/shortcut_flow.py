@@ -30,11 +30,12 @@ async def run_shortcut(
     *,
     shortcut: Shortcut,
     payload: dict[str, Any],
+    team_id: str,
     enterprise_id: str | None,
 ) -> None:
     """Open the person's private thread about the message; answer at once for Summarize and
-    Translate. Whatever stands in the way is said to them alone (`respond`, ephemeral)."""
-    team_id = str((payload.get("team") or {}).get("id") or "")
+    Translate. Whatever stands in the way is said to them alone (`respond`, ephemeral).
+    `team_id`: the workspace the request was authorized for, whose budget and ledger it uses."""
     user_id = str((payload.get("user") or {}).get("id") or "")
     channel_id = str((payload.get("channel") or {}).get("id") or "")
     message = payload.get("message") or {}

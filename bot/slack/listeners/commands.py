@@ -25,14 +25,21 @@ def register(app: AsyncApp, services: Services) -> None:
         respond: AsyncRespond,
     ) -> None:
         parsed = commands.parse(command.get("text") or "")
+        team_id = str(context.team_id or command.get("team_id"))
         if parsed.kind == "summarize":
             await ack()
             await summarize_command(
-                services, client, identity(context), respond, command, enterprise_id=context.enterprise_id
+                services,
+                client,
+                identity(context),
+                respond,
+                command,
+                team_id=team_id,
+                enterprise_id=context.enterprise_id,
             )
             return
         caller = admin.Caller(
-            team_id=str(context.team_id or command.get("team_id")),
+            team_id=team_id,
             enterprise_id=context.enterprise_id,
             user_id=str(command.get("user_id")),
             channel_id=str(command.get("channel_id")),

@@ -32,6 +32,7 @@ def register(app: AsyncApp, services: Services) -> None:
             respond,
             shortcut=Shortcut(shortcut["callback_id"]),
             payload=shortcut,
+            team_id=str(context.team_id or (shortcut.get("team") or {}).get("id") or ""),
             enterprise_id=context.enterprise_id,
         )
 
