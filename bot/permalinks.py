@@ -113,7 +113,7 @@ def linked_context(
         if read_link.outcome is not Outcome.READ:
             continue
         lines = [
-            f"{speaker_name(message, names)}: {_text(message, names, bot_user_id)}"
+            f"{_speaker(message, names, bot_user_id)}: {_text(message, names, bot_user_id)}"
             for message in read_link.messages
             if message.get("subtype") in ANSWERED_SUBTYPES
         ]
@@ -174,6 +174,11 @@ def _within(lines: list[str], chars: int) -> list[str]:
         newest.append(line)
         room -= len(line) + 1
     return [first, *reversed(newest)]
+
+
+def _speaker(message: Mapping[str, Any], names: Mapping[str, str], bot_user_id: str) -> str:
+    """Claude's own messages elsewhere are its own: it needs no name looked up for them."""
+    return "You (Claude)" if message.get("user") == bot_user_id else speaker_name(message, names)
 
 
 def _text(message: Mapping[str, Any], names: Mapping[str, str], bot_user_id: str) -> str:

@@ -93,3 +93,12 @@ def test_a_shortcuts_message_comes_first_and_is_named_only_when_unread() -> None
     assert footer(ok, about) is None
     gone = [LinkRead(about, Outcome.HIDDEN, [])]
     assert "the message this conversation is about: not read" in str(footer(gone, about))
+
+
+def test_claudes_own_linked_messages_are_its_own() -> None:
+    [permalink] = find_links(LINK).links
+    messages = [{"type": "message", "user": "UBOT", "bot_id": "B1", "text": "my answer", "ts": "1.0"}]
+    [block] = linked_context(
+        [LinkRead(permalink, Outcome.READ, messages)], names={}, bot_user_id="UBOT", max_chars=1_000
+    )
+    assert "You (Claude): my answer" in block["text"]
