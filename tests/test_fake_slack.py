@@ -437,7 +437,7 @@ async def test_slash_command_and_button(fake: FakeSlack, client: AsyncWebClient,
 
 
 async def test_socket_mode(fake: FakeSlack, bot: Bot) -> None:
-    handler = AsyncSocketModeHandler(bot.app, fake.app_token)
+    handler = AsyncSocketModeHandler(bot.runtime.app, fake.app_token)
     await handler.connect_async()
     try:
         await fake.wait_for(fake.socket_connected)
@@ -457,3 +457,65 @@ async def test_socket_mode(fake: FakeSlack, bot: Bot) -> None:
     finally:
         await handler.close_async()
     assert [c.ok for c in fake.calls_to("apps.connections.open")] == [True]
+
+
+async def test_membership_decides_what_the_bot_and_people_can_read(
+    fake: FakeSlack, client: AsyncWebClient
+) -> None:
+    """As in Slack: a private conversation the bot isn't in doesn't exist for it; a public one it
+    isn't in lists its members but can't be read; `conversations.members` pages by cursor."""
+    fake.add_user("U2", "bob")
+    fake.add_channel("G1", "deals", is_private=True, members=["U2"])
+    fake.add_channel("C2", "design", members=["U1", "U2"])
+    fake.add_channel("C3", "crowd", members=[f"U{i:04d}" for i in range(2_500)] + [fake.bot_user_id])
+    fake.add_channel("D9", is_im=True, user="U2", members=["U1", "U2"])
+    secret = fake.post_message("G1", "U2", "secret")
+    for channel in ("G1", "D9"):
+        for call in (
+            client.conversations_info(channel=channel),
+            client.conversations_members(channel=channel),
+            client.conversations_replies(channel=channel, ts=secret["ts"]),
+        ):
+            assert (await slack_error(call)).response["error"] == "channel_not_found"
+    design = (await client.conversations_info(channel="C2"))["channel"]
+    assert design["is_member"] is False and design["is_private"] is False
+    assert (await client.conversations_members(channel="C2"))["members"] == ["U1", "U2"]
+    said = fake.post_message("C2", "U1", "mockups")
+    refused = await slack_error(client.conversations_history(channel="C2"))
+    assert refused.response["error"] == "not_in_channel"
+    no_link = await slack_error(client.chat_getPermalink(channel="C2", message_ts=said["ts"]))
+    assert no_link.response["error"] == "not_in_channel"
+
+    seen: list[str] = []
+    cursor = None
+    while True:
+        page = await client.conversations_members(channel="C3", limit=1000, cursor=cursor)
+        seen += page["members"]
+        cursor = page["response_metadata"]["next_cursor"] or None
+        if cursor is None:
+            break
+    assert len(seen) == 2_501 and len(set(seen)) == 2_501
+    delivered = await fake.user_says("http://127.0.0.1:9/unused", "C2", "U1", "hello")
+    assert delivered["text"] == "hello" and fake.deliveries == [], "no events from where the bot isn't"
+
+
+async def test_history_permalinks_and_locale(fake: FakeSlack, client: AsyncWebClient) -> None:
+    first = fake.post_message("C1", "U1", "first")
+    fake.post_message("C1", "U1", "a reply", thread_ts=first["ts"])
+    second = fake.post_message("C1", "U1", "second")
+    history = await client.conversations_history(channel="C1", limit=1)
+    assert [m["text"] for m in history["messages"]] == ["second"] and history["has_more"]
+    older = await client.conversations_history(
+        channel="C1", limit=5, cursor=history["response_metadata"]["next_cursor"]
+    )
+    assert [m["text"] for m in older["messages"]] == ["first"], "newest first; replies stay in threads"
+    assert older["messages"][0]["reply_count"] == 1
+    since = await client.conversations_history(channel="C1", oldest=first["ts"])
+    assert [m["text"] for m in since["messages"]] == ["second"], "oldest is exclusive"
+    link = (await client.chat_getPermalink(channel="C1", message_ts=second["ts"]))["permalink"]
+    assert link == f"https://acme.slack.com/archives/C1/p{second['ts'].replace('.', '')}"
+    reply = fake.thread("C1", first["ts"])[1]
+    assert fake.permalink("C1", reply["ts"]).endswith(f"?thread_ts={first['ts']}&cid=C1")
+    plain = (await client.users_info(user="U1"))["user"]
+    assert "locale" not in plain
+    assert (await client.users_info(user="U1", include_locale=True))["user"]["locale"] == "en-US"

@@ -21,6 +21,7 @@ import yaml
 from cryptography.fernet import Fernet
 from slack_bolt.async_app import AsyncApp
 
+from bot.core.shortcuts import TITLES
 from bot.process.config import DEFAULT_RATE_LIMITS, Settings
 from bot.runtime.app import runtime
 from bot.runtime.server import running
@@ -65,9 +66,14 @@ SDK_HELPERS = {"files_upload_v2": frozenset({"files.getUploadURLExternal", "file
 """slack_sdk methods that are no Web API method themselves, and the ones they call."""
 
 HISTORY = frozenset({"channels:history", "groups:history", "im:history", "mpim:history"})
+READ = frozenset({"channels:read", "groups:read", "im:read", "mpim:read"})
 METHOD_SCOPES: dict[str, frozenset[str]] = {
     "auth.test": frozenset(),
     "conversations.replies": HISTORY,
+    "conversations.history": HISTORY,
+    "conversations.info": READ,
+    "conversations.members": READ,
+    "chat.getPermalink": frozenset(),
     "chat.postMessage": frozenset({"chat:write"}),
     "chat.update": frozenset({"chat:write"}),
     "chat.delete": frozenset({"chat:write"}),
@@ -94,6 +100,7 @@ class Evidence:
 
     events: set[str] = field(default_factory=set)
     commands: set[str] = field(default_factory=set)
+    message_shortcuts: set[str] = field(default_factory=set)
     interactive: list[str] = field(default_factory=list)
     routes: set[str] = field(default_factory=set)
     redirect_path: str | None = None
@@ -121,6 +128,13 @@ SCOPES: dict[str, tuple[str, Callable[[Evidence], bool]]] = {
         "message.mpim events, and conversations.replies in group DMs",
         lambda e: "message" in e.events and e.calls("conversations.replies"),
     ),
+    **{
+        scope: (
+            "conversations.info and conversations.members: whether the asker can see a linked conversation",
+            lambda e: e.calls("conversations.info") and e.calls("conversations.members"),
+        )
+        for scope in sorted(READ)
+    },
     "chat:write": ("chat.postMessage and the other chat.* writes", lambda e: e.calls("chat.postMessage")),
     "assistant:write": (
         "the AI app pane: its events, suggested prompts and thread titles",
@@ -228,6 +242,8 @@ async def evidence(config: Settings, calls: list[tuple[str, Any]], probes: Seque
         elif kind == "command":
             found.commands.add(str(constraint))
         elif kind in INTERACTIVE:
+            if kind == "message_shortcut":
+                found.message_shortcuts.add(str(constraint))
             found.interactive.append(f"{kind}({constraint!r})")
         else:
             pytest.fail(f"{kind} listeners are not covered by this test yet: extend it and the manifests")
@@ -262,6 +278,15 @@ def check_against_code(manifest: dict[str, Any], found: Evidence) -> None:
         )
 
     assert set(declared_commands(manifest)) == found.commands
+    shortcuts = manifest["features"].get("shortcuts", [])
+    declared = {entry["callback_id"] for entry in shortcuts if entry["type"] == "message"}
+    assert {entry["callback_id"]: entry["name"] for entry in shortcuts} == {
+        shortcut.value: title for shortcut, title in TITLES.items()
+    }, "the sandbox's message menu names the shortcuts as the manifests do"
+    assert declared == found.message_shortcuts, "declare exactly the message shortcuts the app listens to"
+    assert all(len(entry["name"]) <= 24 and len(entry["description"]) <= 80 for entry in shortcuts), (
+        "Slack's limits: a shortcut's name 24 characters, its description 80"
+    )
 
     interactivity = manifest["settings"].get("interactivity", {})
     assert bool(interactivity.get("is_enabled")) == bool(found.interactive), (

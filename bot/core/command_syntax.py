@@ -29,6 +29,10 @@ HELP = (
     "• `/claude budget <tokens> | off | default` — a monthly token budget (`5M`, `750k`, …); "
     "`/claude budget` shows this month's use.\n"
     "*Everyone*\n"
+    "• `/claude summarize [#channel] [12h | 3d | 2026-11-30]` — a summary of a channel you and I "
+    "are both in (this one, last 24 hours by default), sent to you privately.\n"
+    "• Message shortcuts (a message's ⋮ menu): *Ask Claude about this*, *Summarize thread*, "
+    "*Translate*, answered privately.\n"
     "• `/claude usage` — tokens used (admins see the workspace's, everyone else their own).\n"
     "• `/claude help` — this message."
 )
@@ -49,6 +53,7 @@ Kind = Literal[
     "budget_set",
     "budget_reset",
     "usage",
+    "summarize",
 ]
 
 
@@ -81,6 +86,8 @@ def parse(text: str) -> Command:
         return _budget(rest)
     if head == "usage" and not rest:
         return Command("usage")
+    if head in {"summarize", "summarise", "summary"}:
+        return Command("summarize", rest)
     return Command("help")
 
 

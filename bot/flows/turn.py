@@ -28,6 +28,7 @@ from bot.slack.blocks import CONTINUE_ACTION, RETRY_ACTION, AgainTarget, again_v
 from bot.slack.client import BudgetedWebClient
 from bot.slack.history import ThreadRead, read_thread, starts_thread, with_trigger
 from bot.slack.notices import post_notice
+from bot.slack.question_links import TurnLinks, links_for_turn, merged
 from bot.slack.reply import ReplyTarget, SlackReply, WriterOptions
 from bot.store import spending
 from bot.store.models import UsageRecord
@@ -66,6 +67,9 @@ class TurnRequest:
     thinking: asyncio.Task[bool] | None = None
     """The "is thinking…" status already sent for a new thread (see `intake`); True once Slack took
     it, so the turn doesn't send it again."""
+    context: tuple[str, ...] = ()
+    """Text the question carries beyond its own words (a channel summary's messages or notes),
+    given to Claude after it."""
 
 
 @dataclass(frozen=True)
@@ -75,6 +79,7 @@ class Known:
     read: ThreadRead
     names: dict[str, str]
     setup: TurnSetup
+    links: TurnLinks
 
 
 @dataclass(frozen=True)
@@ -82,6 +87,7 @@ class Prepared:
     params: dict[str, Any]
     omitted: int
     file_notes: list[str]
+    links_note: str | None = None
 
 
 async def run_turn(
@@ -124,9 +130,19 @@ async def _run_turn(
         await writer.finish()
         await _notice(client, thread, setup.refusal, "budget")
         return
-    people = people_to_name(read.messages, bot=bot)
+    links = await links_for_turn(
+        client,
+        services.users,
+        bot,
+        team_id=thread.team_id,
+        asker=request.user_id,
+        history=read.messages,
+        trigger=request.trigger,
+        budget=budget,
+    )
+    people = people_to_name([*read.messages, *links.messages], bot=bot)
     names = await services.users.names(client, thread.team_id, people, limit=settings.user_lookups_per_turn)
-    known = Known(read, names, setup)
+    known = Known(read, names, setup, links)
     prepared = await _prepare(services, client, bot, request, known, budget)
     if prepared is None:
         await writer.finish()
@@ -142,7 +158,7 @@ async def _run_turn(
     try:
         result = await _stream_until_stopped(services, client, thread, prepared.params, writer, signal)
         if result.stop_reason == "model_context_window_exceeded" and not result.text.strip():
-            await _account(services, request, prepared.params["model"], result)
+            await account(services, request, prepared.params["model"], result)
             # The same thread, names and settings, fitted to half the window: nothing is read again.
             smaller = await _prepare(services, client, bot, request, known, budget // 2)
             if smaller is not None:
@@ -156,9 +172,11 @@ async def _run_turn(
     written = await writer.finish()
     if prepared.file_notes:
         await _notice(client, thread, _files_note(prepared.file_notes), "files")
+    if prepared.links_note:
+        await _notice(client, thread, prepared.links_note, "links")
     await _close_with_notice(client, thread, result, prepared.omitted, signal)
     reply_ts = written[0] if written else None
-    await _account(services, request, prepared.params["model"], result, reply_ts, reservation.id)
+    await account(services, request, prepared.params["model"], result, reply_ts, reservation.id)
 
 
 async def _read(client: BudgetedWebClient, request: TurnRequest, tokens: int) -> ThreadRead | None:
@@ -184,11 +202,12 @@ async def _prepare(
     what they turned out to weigh."""
     thread = request.thread
     settings = services.settings
-    history, names, setup = known.read.messages, known.names, known.setup
+    history, names, setup, links = known.read.messages, known.names, known.setup, known.links
     limits = settings.file_limits()
+    linked = merged(links.blocks(names=names, bot=bot), _carried(request))
 
     def render(subset: Messages, files: Blocks | None = None) -> Messages:
-        return build_messages(subset, bot=bot, names=names, attachments=files)
+        return build_messages(subset, bot=bot, names=names, attachments=merged(files, linked))
 
     def declared(message: dict[str, Any]) -> float:
         return 0.0 if bot.wrote(message) else sum(context_tokens(f, limits) for f in _files(message))
@@ -224,7 +243,7 @@ async def _prepare(
         "messages": messages,
         "cache_control": {"type": "ephemeral"},
     }
-    return Prepared(params, trimmed.omitted, files.notes)
+    return Prepared(params, trimmed.omitted, files.notes, links.note)
 
 
 async def _history(client: BudgetedWebClient, request: TurnRequest, tokens: int) -> ThreadRead:
@@ -237,6 +256,12 @@ async def _history(client: BudgetedWebClient, request: TurnRequest, tokens: int)
     if trigger is None:
         return read
     return ThreadRead(with_trigger(read.messages, trigger), read.skipped)
+
+
+def _carried(request: TurnRequest) -> Blocks:
+    if not request.context or request.trigger is None:
+        return {}
+    return {str(request.trigger["ts"]): [{"type": "text", "text": text} for text in request.context]}
 
 
 def _files(message: dict[str, Any]) -> list[dict[str, Any]]:
@@ -360,7 +385,7 @@ async def _notice(
     )
 
 
-async def _account(
+async def account(
     services: Services,
     request: TurnRequest,
     model: str,

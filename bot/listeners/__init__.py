@@ -6,7 +6,7 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 
 from bot.flows.shared import Services
-from bot.listeners import actions, assistant, commands, events, home, views
+from bot.listeners import actions, assistant, commands, events, home, shortcuts, views
 from bot.listeners.context import provide
 
 
@@ -18,4 +18,5 @@ def register(app: AsyncApp, services: Services) -> None:
     events.register(app)
     commands.register(app)
     actions.register(app)
+    shortcuts.register(app)
     views.register(app)

@@ -44,6 +44,10 @@ DEFAULT_RATE_LIMITS: dict[str, int | str] = {
     "assistant.threads.setSuggestedPrompts": 90,
     "auth.test": 90,
     "conversations.replies": 45,
+    "conversations.history": 45,
+    "conversations.info": 45,
+    "conversations.members": 90,
+    "chat.getPermalink": 90,
     "users.info": 90,
     "users.list": 18,
     "views.open": 90,
@@ -54,7 +58,10 @@ DEFAULT_RATE_LIMITS: dict[str, int | str] = {
 }
 """What the bot allows itself, a margin under Slack's limits: calls a minute per workspace (Tier 2 ≈
 20, Tier 3 ≈ 50, Tier 4 ≈ 100), or `"N/Ss"`; `chat.postMessage` is counted per channel, where Slack
-allows about one a second with short bursts."""
+allows about one a second with short bursts. `conversations.history` and `conversations.info` are
+Tier 3 (history: one a minute for commercially distributed apps outside the Marketplace, as
+`conversations.replies`), `conversations.members` Tier 4; `chat.getPermalink` has "special" limits
+Slack doesn't publish, taken as Tier 4."""
 
 
 MIB = 1024 * 1024

@@ -35,7 +35,18 @@ from bot.slack.rate_limits import SlackRateLimits
 
 log = logging.getLogger(__name__)
 
-SINGLE_FLIGHT = frozenset({"auth.test", "conversations.replies", "users.info", "users.list"})
+SINGLE_FLIGHT = frozenset(
+    {
+        "auth.test",
+        "chat.getPermalink",
+        "conversations.history",
+        "conversations.info",
+        "conversations.members",
+        "conversations.replies",
+        "users.info",
+        "users.list",
+    }
+)
 RATE_LIMITED_RETRIES = 3
 
 

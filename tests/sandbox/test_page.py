@@ -264,3 +264,29 @@ def test_a_new_chat_in_the_ai_app_pane(page: Page) -> None:
     expect(answers(page).first).to_contain_text("You: What does this error mean, and how do I fix it?")
     expect(answers(page).first).to_contain_text("Talk like a pirate.")
     expect(page.locator("#thread-title")).to_have_text("What does this error mean, and how do I fix it?")
+
+
+def test_the_message_menu_copies_a_link_and_runs_the_shortcuts(page: Page) -> None:
+    send(page, "#composer", "The offsite is in Lisbon this year.")
+    message = page.locator("#messages .message", has_text="The offsite is in Lisbon")
+    message.hover()
+    message.locator(".more-action").click()
+    expect(page.locator(".menu .menu-item")).to_have_text(
+        ["Copy link", "Ask Claude about this", "Summarize thread", "Translate"]
+    )
+    page.locator(".menu-item", has_text="Copy link").click()
+    expect(page.locator("#copied")).to_contain_text("https://sandbox.slack.com/archives/")
+    link = page.locator("#copied").inner_text().removeprefix("Link copied: ")
+
+    send(page, "#composer", f"@Claude where is the offsite? {link}")
+    page.locator("#messages .replies").last.click()
+    expect(answers(page).first).to_contain_text("You: The offsite is in Lisbon this year.")
+    expect(page.locator("#thread-messages")).to_contain_text("read the message")
+
+    message.hover()
+    message.locator(".more-action").click()
+    page.locator(".menu-item", has_text="Summarize thread").click()
+    page.locator("#apps .nav-item", has_text="Claude").click()
+    expect(page.locator("#messages")).to_contain_text("A summary of the thread of")
+    page.locator("#messages .replies").last.click()
+    expect(answers(page).first).to_contain_text("Summarize the Slack thread")

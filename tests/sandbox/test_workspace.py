@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from bot.runtime.sandbox.run import Sandbox, sandbox
-from bot.runtime.sandbox.workspace import GENERAL, ME, SLACKBOT, ts_order
+from bot.runtime.sandbox.workspace import DM, GENERAL, ME, RANDOM, SLACKBOT, ts_order
 
 
 @pytest.fixture
@@ -97,3 +97,36 @@ def test_channel_mentions_and_dates_read_as_slack_shows_them(box: Sandbox) -> No
     assert readable == "in #general and #random, set 2023-11-14 22:13 UTC"
     assert box.workspace.snapshot()["names"][GENERAL] == "general"
     assert box.workspace.snapshot()["names"][ME] == "You"
+
+
+def dm_answers(box: Sandbox) -> list[str]:
+    slack = box.workspace.slack
+    return [m["text"] for m in slack.bot_messages(DM) if m.get("thread_ts") not in (None, m["ts"])]
+
+
+async def test_the_message_menu_shortcuts_copy_link_and_summarize_work(box: Sandbox) -> None:
+    """Every shortcut the page's menu offers reaches the bot; a copied link is one the bot reads;
+    `/claude summarize` answers in the DM."""
+    workspace = box.workspace
+    assert [s["name"] for s in workspace.snapshot()["shortcuts"]] == [
+        "Ask Claude about this",
+        "Summarize thread",
+        "Translate",
+    ]
+    root = await workspace.say(RANDOM, "Lunch moved to 1pm on Friday.")
+    await workspace.say(RANDOM, "Works for me.", thread_ts=root["ts"])
+    await workspace.shortcut(RANDOM, root["ts"], "claude_summarize_thread")
+    summary = await workspace.slack.wait_for(lambda: [a for a in dm_answers(box) if "Works for me." in a])
+    assert "Lunch moved to 1pm on Friday." in summary[0], "the offline model quotes the whole thread"
+
+    link = workspace.permalink(RANDOM, root["ts"])
+    assert link.startswith("https://sandbox.slack.com/archives/C0RANDOM/p")
+    await workspace.say(GENERAL, f"@Claude what time is lunch? {link}")
+    answered = await workspace.slack.wait_for(
+        lambda: [m for m in workspace.slack.bot_messages(GENERAL) if "Lunch moved" in m["text"]]
+    )
+    assert answered
+
+    await workspace.command(RANDOM, "/claude summarize")
+    assert await workspace.slack.wait_for(lambda: [n for n in notes(box) if "Summarizing" in n["text"]])
+    await workspace.slack.wait_for(lambda: [a for a in dm_answers(box) if "Summarize what happened" in a])

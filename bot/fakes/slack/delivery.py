@@ -152,6 +152,35 @@ class Delivering(SlackWorkspace):
         raw = urlencode({"payload": json.dumps(payload)}).encode()
         return await self._deliver("action", bot_url, payload, raw, FORM)
 
+    async def message_shortcut(
+        self, bot_url: str, *, user: str, channel: str, message_ts: str, callback_id: str
+    ) -> tuple[int, str]:
+        """A person picks one of the app's shortcuts from a message's menu (a signed
+        `message_action` payload, whether or not the bot is in that conversation: Slack offers an
+        app's message shortcuts everywhere); returns (status, body)."""
+        stored = self._messages.get(channel, {}).get(message_ts)
+        if stored is None:
+            raise AssertionError(f"no message {message_ts} in {channel}")
+        name = self._user_name(user)
+        payload = {
+            "type": "message_action",
+            "callback_id": callback_id,
+            "trigger_id": self._trigger(),
+            "action_ts": f"{time.time():.6f}",
+            "message_ts": message_ts,
+            "message": self._render(channel, stored, metadata=False),
+            "channel": {"id": channel, "name": self._channel_name(channel)},
+            "user": {"id": user, "username": name, "name": name, "team_id": self.team_id},
+            "team": {"id": self.team_id, "domain": self.team_domain},
+            "api_app_id": self.app_id,
+            "token": self.verification_token,
+            "response_url": self._response_url({"channel": channel, "user": user}),
+            "enterprise": None,
+            "is_enterprise_install": False,
+        }
+        raw = urlencode({"payload": json.dumps(payload)}).encode()
+        return await self._deliver("action", bot_url, payload, raw, FORM)
+
     async def view_submission(
         self, bot_url: str, view: JSON, *, user: str, values: dict[str, dict[str, str | None]]
     ) -> tuple[int, str]:
@@ -367,7 +396,10 @@ class Delivering(SlackWorkspace):
             for key in ("user", "text", "ts", "team", "client_msg_id", "thread_ts", "parent_user_id", "files")
             if key in message
         }
-        channel_type = "im" if info["is_im"] else "group" if info["is_private"] else "channel"
+        if not self.is_member(channel, self.bot_user_id):
+            return []  # Slack sends an app nothing from a conversation its bot is not in
+        kinds = (("im", info["is_im"]), ("mpim", info["is_mpim"]), ("group", info["is_private"]))
+        channel_type = next((kind for kind, applies in kinds if applies), "channel")
         event: JSON = {"type": "message", **shared, "channel": channel, "event_ts": message["ts"]}
         event["channel_type"] = channel_type
         if "files" in message:

@@ -50,6 +50,7 @@ class WebApi(SlackWorkspace):
     # Slack's published per-minute limits (per workspace and app) for the methods served here.
     # Tier 3 = 50, Tier 4 = 100; assistant.threads.setStatus is a special tier of 600. The stream
     # start/stop tiers are not confirmed from Slack's docs: Tier 3 is assumed; appendStream is Tier 4.
+    # chat.getPermalink has "special" limits Slack doesn't publish: Tier 4 is assumed.
     TIER_LIMITS: ClassVar[dict[str, int]] = {
         "assistant.threads.setStatus": 600,
         "auth.test": 100,
@@ -58,8 +59,11 @@ class WebApi(SlackWorkspace):
         "chat.postEphemeral": 100,
         "chat.startStream": 50,
         "chat.stopStream": 50,
+        "chat.getPermalink": 100,
         "chat.update": 50,
+        "conversations.history": 50,
         "conversations.info": 50,
+        "conversations.members": 100,
         "conversations.replies": 50,
         "files.info": 100,
         "users.info": 100,
@@ -78,12 +82,15 @@ class WebApi(SlackWorkspace):
         "auth.test": "_auth_test",
         "chat.appendStream": "_append_stream",
         "chat.delete": "_chat_delete",
+        "chat.getPermalink": "_get_permalink",
         "chat.postEphemeral": "_post_ephemeral",
         "chat.postMessage": "_post_message",
         "chat.startStream": "_start_stream",
         "chat.stopStream": "_stop_stream",
         "chat.update": "_chat_update",
+        "conversations.history": "_conversations_history",
         "conversations.info": "_conversations_info",
+        "conversations.members": "_conversations_members",
         "conversations.replies": "_conversations_replies",
         "files.completeUploadExternal": "_complete_upload",
         "files.delete": "_files_delete",
@@ -223,6 +230,14 @@ class WebApi(SlackWorkspace):
             raise _SlackError("channel_not_found")
         return channel
 
+    def _readable(self, params: JSON) -> JSON:
+        """A conversation the bot may read, as Slack decides it: a private one (channel, DM, group
+        DM) the bot isn't in doesn't exist for it; a public one it isn't in can't be read."""
+        channel = self._channel(params)
+        if not self.is_member(channel["id"], self.bot_user_id):
+            raise _SlackError("channel_not_found" if channel["is_private"] else "not_in_channel")
+        return channel
+
     def _message(self, channel: str, params: JSON) -> JSON:
         message = self._messages.get(channel, {}).get(str(params.get("ts") or ""))
         if message is None:
@@ -284,7 +299,7 @@ class WebApi(SlackWorkspace):
         """Slack's semantics: replies oldest first; `oldest` / `latest` bound them (exclusive unless
         `inclusive`); the parent always heads the first page, whatever the bounds, and counts
         towards `limit` (at most 1,000); pages after the first (`cursor`) carry replies only."""
-        channel = self._channel(params)["id"]
+        channel = self._readable(params)["id"]
         thread = self._thread(channel, str(params.get("ts") or ""))
         if not thread:
             raise _SlackError("thread_not_found")
@@ -465,7 +480,10 @@ class WebApi(SlackWorkspace):
         user = self.users.get(str(params.get("user") or ""))
         if user is None:
             raise _SlackError("user_not_found")
-        return {"ok": True, "user": copy.deepcopy(user)}
+        answer = copy.deepcopy(user)
+        if not _truthy(params.get("include_locale")):
+            answer.pop("locale", None)
+        return {"ok": True, "user": answer}
 
     def _post_target(self, params: JSON) -> str:
         """chat.postMessage to a user id posts in the app's DM with that person, opened if need be."""
@@ -494,7 +512,70 @@ class WebApi(SlackWorkspace):
         }
 
     def _conversations_info(self, params: JSON, team: str) -> JSON:
-        return {"ok": True, "channel": copy.deepcopy(self._channel(params))}
+        """Any public channel; a private conversation only when the bot is in it. `is_member`: the
+        bot's own membership."""
+        channel = self._channel(params)
+        member = self.is_member(channel["id"], self.bot_user_id)
+        if channel["is_private"] and not member:
+            raise _SlackError("channel_not_found")
+        return {"ok": True, "channel": {**copy.deepcopy(channel), "is_member": member}}
+
+    def _conversations_members(self, params: JSON, team: str) -> JSON:
+        """Member ids a page at a time (`limit`, default 100, at most 1,000; `cursor`). A public
+        channel's members are listed whether or not the bot is in it; a private one's only when
+        it is."""
+        channel = self._channel(params)
+        if channel["is_private"] and not self.is_member(channel["id"], self.bot_user_id):
+            raise _SlackError("channel_not_found")
+        listed = self.members.get(channel["id"])
+        everyone = [u for u, user in self.users.items() if not user["deleted"]] if listed is None else []
+        members = sorted(listed) if listed is not None else everyone
+        start = 0
+        if params.get("cursor"):
+            try:
+                start = int(base64.b64decode(str(params["cursor"])).decode().removeprefix("members:"))
+            except (binascii.Error, UnicodeDecodeError, ValueError):
+                raise _SlackError("invalid_cursor") from None
+        limit = _limit(params.get("limit") or 100)
+        page = members[start : start + limit]
+        more = start + limit < len(members)
+        cursor = base64.b64encode(f"members:{start + limit}".encode()).decode() if more else ""
+        return {"ok": True, "members": page, "response_metadata": {"next_cursor": cursor}}
+
+    def _conversations_history(self, params: JSON, team: str) -> JSON:
+        """Top-level messages (and broadcasts), newest first; `oldest` / `latest` bound them
+        (exclusive unless `inclusive`), `limit` at most 1,000 a page, `cursor` pages on (older)."""
+        channel = self._readable(params)["id"]
+        oldest = _micros(params.get("oldest") or 0, "invalid_ts_oldest")
+        latest = params.get("latest")
+        newest = _micros(latest, "invalid_ts_latest") if latest not in (None, "") else None
+        inclusive = _truthy(params.get("inclusive"))
+        top = [
+            m
+            for m in reversed(self._messages.get(channel, {}).values())
+            if ("thread_ts" not in m or m["thread_ts"] == m["ts"] or m.get("subtype") == "thread_broadcast")
+            and (_ts_key(m["ts"]) >= oldest if inclusive else _ts_key(m["ts"]) > oldest)
+            and (newest is None or (_ts_key(m["ts"]) <= newest if inclusive else _ts_key(m["ts"]) < newest))
+        ]
+        if params.get("cursor"):
+            before = _cursor_ts(params["cursor"])
+            top = [m for m in top if _ts_key(m["ts"]) <= before]
+        limit = _limit(params.get("limit"))
+        page, rest = top[:limit], top[limit:]
+        metadata = _truthy(params.get("include_all_metadata"))
+        return {
+            "ok": True,
+            "messages": [self._render(channel, m, metadata=metadata) for m in page],
+            "has_more": bool(rest),
+            "response_metadata": {"next_cursor": _cursor(rest[0]["ts"]) if rest else ""},
+        }
+
+    def _get_permalink(self, params: JSON, team: str) -> JSON:
+        channel = self._readable(params)["id"]
+        ts = str(params.get("message_ts") or "")
+        if ts not in self._messages.get(channel, {}):
+            raise _SlackError("message_not_found")
+        return {"ok": True, "channel": channel, "permalink": self.permalink(channel, ts)}
 
     def _get_upload_url(self, params: JSON, team: str) -> JSON:
         filename = str(params.get("filename") or "")

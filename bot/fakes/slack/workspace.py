@@ -101,6 +101,8 @@ class SlackWorkspace:
         self.users: dict[str, JSON] = {}
         self.channels: dict[str, JSON] = {}
         self.files: dict[str, JSON] = {}
+        # channel -> its members' user ids; a channel not in here has everyone (the bot included).
+        self.members: dict[str, set[str]] = {}
 
         self._tokens: dict[str, str] = {bot_token: team_id}  # bot token -> its team
         self._messages: dict[str, dict[str, JSON]] = {}  # channel -> ts -> message, in ts order
@@ -136,8 +138,10 @@ class SlackWorkspace:
         is_admin: bool = False,
         is_owner: bool = False,
         bot_id: str | None = None,
+        locale: str = "en-US",
     ) -> JSON:
-        """Adds a user; returns the stored object, so a test can change it (say, `deleted`)."""
+        """Adds a user; returns the stored object, so a test can change it (say, `deleted`).
+        `locale` is only answered to `users.info` with `include_locale`, as Slack does."""
         real = real_name or display_name or name
         profile: JSON = {
             "display_name": display_name,
@@ -166,6 +170,7 @@ class SlackWorkspace:
             "is_app_user": False,
             "updated": int(time.time()),
             "profile": profile,
+            "locale": locale,
         }
         return self.users[user_id]
 
@@ -177,16 +182,26 @@ class SlackWorkspace:
         is_im: bool = False,
         user: str | None = None,
         is_private: bool = False,
+        is_mpim: bool = False,
+        members: list[str] | None = None,
     ) -> JSON:
-        """Adds a conversation; a DM has `is_im`, an id starting with "D" and `user`, the other member."""
+        """Adds a conversation; a DM has `is_im`, an id starting with "D" and `user`, the other member.
+
+        `members`: who is in it (the bot only when listed); left out, everyone is. The bot's DM
+        with `user` has the two of them; a DM between two people (`members`, no bot) is one the
+        bot can't see at all, as in Slack."""
+        if members is not None:
+            self.members[channel_id] = set(members)
+        elif is_im and user:
+            self.members[channel_id] = {self.bot_user_id, user}
         channel: JSON = {
             "id": channel_id,
             "created": int(time.time()),
-            "is_channel": not is_im,
-            "is_group": False,
+            "is_channel": not (is_im or is_mpim),
+            "is_group": is_mpim or is_private,
             "is_im": is_im,
-            "is_mpim": False,
-            "is_private": is_im or is_private,
+            "is_mpim": is_mpim,
+            "is_private": is_im or is_mpim or is_private,
             "is_archived": False,
             "is_general": False,
             "is_member": True,
@@ -326,6 +341,21 @@ class SlackWorkspace:
     def edits(self, channel: str, ts: str) -> list[str]:
         """The text after each chat.update of that message, in order (the original text not included)."""
         return list(self._edits.get((channel, ts), []))
+
+    def is_member(self, channel: str, user: str) -> bool:
+        members = self.members.get(channel)
+        return members is None or user in members
+
+    def permalink(self, channel: str, ts: str) -> str:
+        """The message's link as Slack's "Copy link" gives it (a reply's names its thread)."""
+        message = self._messages.get(channel, {}).get(ts)
+        if message is None:
+            raise KeyError(f"no message {ts} in {channel}")
+        link = f"https://{self.team_domain}.slack.com/archives/{channel}/p{ts.replace('.', '')}"
+        thread_ts = message.get("thread_ts")
+        if thread_ts and thread_ts != ts:
+            link += f"?thread_ts={thread_ts}&cid={channel}"
+        return link
 
     def dm_with(self, user: str) -> str | None:
         """The id of the DM between the bot and `user`, if there is one."""

@@ -57,6 +57,8 @@ def page_app(workspace: Workspace) -> web.Application:
     app.router.add_post("/api/messages", post_message)
     app.router.add_post("/api/commands", run_command)
     app.router.add_post("/api/actions", click)
+    app.router.add_post("/api/shortcuts", shortcut)
+    app.router.add_post("/api/permalink", permalink)
     app.router.add_post("/api/home", open_home)
     app.router.add_post("/api/new-chat", new_chat)
     app.router.add_post("/api/modal", answer_modal)
@@ -163,6 +165,33 @@ async def click(request: web.Request) -> web.Response:
         element_type=str(body.get("element_type") or "button"),
     )
     return web.json_response({"ok": True})
+
+
+async def shortcut(request: web.Request) -> web.Response:
+    """`{"channel", "ts", "callback_id"}`: a message shortcut from the message's menu."""
+    workspace = request.app[WORKSPACE]
+    body = await _json(request)
+    channel = _channel(workspace, body.get("channel"))
+    ts, callback_id = body.get("ts"), body.get("callback_id")
+    if not isinstance(ts, str) or not isinstance(callback_id, str):
+        raise web.HTTPBadRequest(text="a shortcut needs the message's ts and the shortcut's callback_id")
+    try:
+        await workspace.shortcut(channel, ts, callback_id)
+    except (ValueError, AssertionError) as exc:
+        raise web.HTTPBadRequest(text=str(exc)) from None
+    return web.json_response({"ok": True})
+
+
+async def permalink(request: web.Request) -> web.Response:
+    """`{"channel", "ts"}`: the message's link, for "Copy link"."""
+    workspace = request.app[WORKSPACE]
+    body = await _json(request)
+    channel, ts = _channel(workspace, body.get("channel")), body.get("ts")
+    try:
+        link = workspace.permalink(channel, str(ts))
+    except KeyError:
+        raise web.HTTPNotFound(text="no such message") from None
+    return web.json_response({"permalink": link})
 
 
 async def open_home(request: web.Request) -> web.Response:

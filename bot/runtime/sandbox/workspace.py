@@ -15,6 +15,7 @@ from pathlib import PurePath
 from typing import Any
 from urllib.parse import quote
 
+from bot.core.shortcuts import TITLES, Shortcut
 from bot.fakes.slack import Call, FakeSlack
 
 JSON = dict[str, Any]
@@ -161,6 +162,18 @@ class Workspace:
             element_type=element_type,
         )
 
+    async def shortcut(self, channel: str, ts: str, callback_id: str, *, user: str = ME) -> None:
+        """One of the app's message shortcuts, picked from a message's menu."""
+        if callback_id not in {shortcut.value for shortcut in Shortcut}:
+            raise ValueError(f"the app declares no message shortcut {callback_id!r}")
+        await self.slack.message_shortcut(
+            self.bot_url, user=user, channel=channel, message_ts=ts, callback_id=callback_id
+        )
+
+    def permalink(self, channel: str, ts: str) -> str:
+        """The message's "Copy link" address, which the bot reads back when it is pasted."""
+        return self.slack.permalink(channel, ts)
+
     async def open_home(self, *, user: str = ME) -> None:
         await self.slack.open_app_home(self.bot_url, user)
 
@@ -285,6 +298,7 @@ class Workspace:
                 key=lambda e: ts_order(e["ts"]),
             ),
             "panes": self._panes(),
+            "shortcuts": [{"callback_id": s.value, "name": title} for s, title in TITLES.items()],
             "home": slack.views.get(ME),
             "modal": {"view": self._modal, "errors": self._modal_errors} if self._modal else None,
         }

@@ -11,6 +11,8 @@ const state = {
   thread: null, // ts of the open thread, or null
   tab: "messages", // or "home", on the app's own conversation
   viewed: null, // id of the last channel (not the app) shown: what a new pane chat sits beside
+  menu: null, // ts of the message whose ⋮ menu is open, or null
+  copied: null, // the link "Copy link" copied last, shown until the next action
 };
 
 // ---------------------------------------------------------------- talking to the server
@@ -67,6 +69,9 @@ function render() {
   document.getElementById("composer").querySelector("textarea").placeholder = channel.is_im
     ? "Message Claude — /claude help for commands, paste or drop files"
     : `Message #${channel.name} — @Claude to mention, /claude help for commands, paste or drop files`;
+  const copied = document.getElementById("copied");
+  copied.hidden = !state.copied;
+  copied.textContent = state.copied ? `Link copied: ${state.copied}` : "";
   if (home) renderHome(snap);
   else renderChannel(snap);
   renderThread(snap);
@@ -245,6 +250,7 @@ function messageNode(snap, message, { inThread }) {
   body.append(meta);
   body.append(content(snap, message));
   if (message.files.length) body.append(filesNode(message.files));
+  node.append(moreActions(snap, message));
   if (!inThread) {
     const reply = el("button", "reply-action", "Reply in thread");
     reply.type = "button";
@@ -253,6 +259,53 @@ function messageNode(snap, message, { inThread }) {
   }
   node.append(body);
   return node;
+}
+
+// A message's ⋮ menu, as Slack's: "Copy link", then the app's message shortcuts.
+function moreActions(snap, message) {
+  const wrapper = el("div", "more");
+  const toggle = el("button", "more-action", "⋮");
+  toggle.type = "button";
+  toggle.title = "More actions";
+  toggle.addEventListener("click", () => {
+    state.menu = state.menu === message.ts ? null : message.ts;
+    render();
+  });
+  wrapper.append(toggle);
+  if (state.menu === message.ts) {
+    const menu = el("div", "menu");
+    menu.setAttribute("role", "menu");
+    const item = (label, action) => {
+      const button = el("button", "menu-item", label);
+      button.type = "button";
+      button.setAttribute("role", "menuitem");
+      button.addEventListener("click", async () => {
+        state.menu = null;
+        render();
+        await action();
+      });
+      menu.append(button);
+    };
+    item("Copy link", () => copyLink(message));
+    for (const shortcut of snap.shortcuts) {
+      item(shortcut.name, () =>
+        post("/api/shortcuts", { channel: state.channel, ts: message.ts, callback_id: shortcut.callback_id }),
+      );
+    }
+    wrapper.append(menu);
+  }
+  return wrapper;
+}
+
+async function copyLink(message) {
+  const { permalink } = await post("/api/permalink", { channel: state.channel, ts: message.ts });
+  state.copied = permalink;
+  try {
+    await navigator.clipboard.writeText(permalink);
+  } catch {
+    // No clipboard permission (a headless browser, say): the link is shown to copy by hand.
+  }
+  render();
 }
 
 // Slack shows blocks instead of the text, unless the blocks are only controls (buttons under
