@@ -19,6 +19,7 @@ from bot import command_replies as replies
 from bot import permissions
 from bot.budget import format_tokens, summary_line
 from bot.commands import HELP, MAX_PROMPT_CHARS, Command
+from bot.feature_admin import HANDLERS as FEATURE_HANDLERS
 from bot.model_choice import find
 from bot.services import Services
 from bot.slack.prompt_modal import MAX_CHARS as EDITOR_MAX_CHARS
@@ -302,3 +303,4 @@ HANDLERS: dict[str, Handler] = {
     "budget_reset": _budget_reset,
     "usage": _usage,
 }
+HANDLERS.update(FEATURE_HANDLERS)

@@ -8,20 +8,23 @@ own.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.budget import BudgetStatus, Estimate, effective_limit, exhausted_notice, month_start
+from bot.claude.server_tools import search_allowance
 from bot.config import Settings
 from bot.context_budget import estimate_tokens
+from bot.features import Features
 from bot.model_choice import Source, choose
 from bot.prompts import system_prompt
 from bot.routing import Thread
 from bot.services import Services
 from bot.slack.budget_warning import warn_in_background
+from bot.store import features as stored_features
 from bot.store import ledger, spending
 from bot.store import settings as stored
 from bot.store.models import utcnow
@@ -38,6 +41,8 @@ class TurnSetup:
     """Said in the thread instead of calling Claude (the budget is spent), or None."""
     budget: BudgetStatus | None = None
     """The workspace's month against its budget; None when no budget applies."""
+    features: Features = field(default_factory=Features)
+    """The web tools and thinking that are on in this channel."""
 
 
 @dataclass(frozen=True)
@@ -63,7 +68,8 @@ async def load_setup(services: Services, client: AsyncWebClient, thread: Thread)
     if status is not None and status.needs_warning:
         warn_in_background(services.db, client, thread.team_id, status)
     refusal = exhausted_notice(status) if status is not None and status.exhausted else None
-    return TurnSetup(model, system, refusal, status)
+    features = await stored_features.for_channel(services.db, thread.team_id, thread.channel_id)
+    return TurnSetup(model, system, refusal, status, features)
 
 
 async def reserve(
@@ -73,7 +79,8 @@ async def reserve(
     turns on every replica see it before their own call."""
     if setup.budget is None:
         return Reservation(None)
-    estimate = Estimate(estimate_tokens(params["system"], params["messages"]), params["max_tokens"])
+    answer = params["max_tokens"] + search_allowance(params, services.settings)
+    estimate = Estimate(estimate_tokens(params["system"], params["messages"]), answer)
     now = utcnow()
     reserved = await spending.reserve(
         services.db,

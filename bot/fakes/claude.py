@@ -26,6 +26,8 @@ from typing import Any, Literal, Self
 from aiohttp import web
 from PIL import Image
 
+from bot.fakes import claude_tools
+
 MAX_REQUEST_BYTES = 32 * 1024 * 1024
 MAX_IMAGE_BASE64_BYTES = 5 * 1024 * 1024
 MAX_IMAGES = 100
@@ -106,6 +108,9 @@ class Reply:
     fault: Fault | None = None
     times: int = 1
     stop_details: dict[str, Any] | None = None
+    steps: tuple[claude_tools.Step, ...] = ()
+    """Thinking, web searches and fetches, and cited text, served in order in place of `text`
+    (see `claude_tools`)."""
 
 
 @dataclass
@@ -283,7 +288,7 @@ def _document_tokens(block: dict[str, Any], where: str, chars_per_token: int) ->
 
 
 def _content_tokens(
-    content: object, where: str, chars_per_token: int, max_side: int
+    content: object, where: str, chars_per_token: int, max_side: int, role: str = "user"
 ) -> tuple[int, list[str]]:
     """Validates one message's content; returns its tokens and its text parts (for the echo)."""
     if isinstance(content, str):
@@ -310,6 +315,11 @@ def _content_tokens(
             tokens += _image_tokens(block, at, max_side)
         elif kind == "document":
             tokens += _document_tokens(block, at, chars_per_token)
+        elif role == "assistant" and kind in claude_tools.ASSISTANT_ONLY_BLOCKS:
+            try:
+                tokens += claude_tools.assistant_block_tokens(block, at, chars_per_token)
+            except claude_tools.ToolRequestError as exc:
+                raise _invalid(str(exc)) from None
         else:
             raise _invalid(
                 f"{at}.type: Input tag {kind!r} does not match any of the expected tags: "
@@ -394,11 +404,16 @@ def _parse_prompt(body: dict[str, Any], chars_per_token: int, *, needs_max_token
         if i == 0 and role != "user":
             raise _invalid('messages: first message must use the "user" role')
         tokens, texts = _content_tokens(
-            message.get("content"), f"messages.{i}.content", chars_per_token, max_side
+            message.get("content"), f"messages.{i}.content", chars_per_token, max_side, role
         )
         message_tokens.append(TOKENS_PER_MESSAGE + tokens)
-    if messages[-1]["role"] != "user":
+    if messages[-1]["role"] != "user" and not claude_tools.is_continuation(messages[-1]):
         raise _invalid(PREFILL_MESSAGE)
+    try:
+        claude_tools.validate_tools(body)
+        claude_tools.validate_thinking(body)
+    except claude_tools.ToolRequestError as exc:
+        raise _invalid(str(exc)) from None
     return _Prompt(system_tokens, message_tokens, " ".join(texts))
 
 
@@ -412,8 +427,9 @@ def _without_cache_control(value: Any) -> Any:
 
 
 def _prefix_digests(body: dict[str, Any]) -> list[bytes]:
-    """A digest of system + messages[:k] for each k >= 1, computed in one pass."""
-    running = hashlib.sha256(json.dumps(_without_cache_control(body.get("system")), sort_keys=True).encode())
+    """A digest of tools + system + messages[:k] for each k >= 1 (the API's cache order), in one pass."""
+    running = hashlib.sha256(json.dumps(_without_cache_control(body.get("tools")), sort_keys=True).encode())
+    running.update(json.dumps(_without_cache_control(body.get("system")), sort_keys=True).encode())
     digests = []
     for message in body["messages"]:
         running.update(json.dumps(_without_cache_control(message), sort_keys=True).encode())
@@ -605,6 +621,8 @@ class FakeClaude:
         if prompt.total > self.context_window:
             raise _invalid(f"prompt is too long: {prompt.total} tokens > {self.context_window} maximum")
         reply = self._next_reply()
+        if reply.steps:
+            return await self._answer_steps(request, body, prompt, reply)
         if reply.text or self.responder is None:
             text = reply.text or (
                 f"You said: {prompt.last_user_text}" if prompt.last_user_text else "You said nothing."
@@ -639,6 +657,51 @@ class FakeClaude:
         return web.json_response(
             message | {"content": [{"type": "text", "text": text}], "usage": usage} | stop
         )
+
+    async def _answer_steps(
+        self, request: web.Request, body: dict[str, Any], prompt: _Prompt, reply: Reply
+    ) -> web.StreamResponse:
+        """A scripted answer of thinking, tool use and cited text (`claude_tools`), streamed as the
+        API streams it, with the server-tool counts and thinking tokens in its usage."""
+        served = claude_tools.serve(reply.steps, body, self.chars_per_token)
+        request[RECORDED].text = served.text
+        model = body["model"]
+        usage: dict[str, Any] = self._usage(model, body, prompt)
+        usage["input_tokens"] += served.input_tokens
+        usage |= {
+            "output_tokens": served.output_tokens,
+            "server_tool_use": {"web_search_requests": served.searches, "web_fetch_requests": served.fetches},
+        }
+        if served.thinking_tokens:
+            usage["output_tokens_details"] = {"thinking_tokens": served.thinking_tokens}
+        stop = {"stop_reason": reply.stop_reason, "stop_sequence": None}
+        message = {
+            "id": _new_id("msg_"),
+            "type": "message",
+            "role": "assistant",
+            "model": model,
+            "content": [],
+            "stop_reason": None,
+            "stop_sequence": None,
+            "usage": usage | {"output_tokens": 1},
+        }
+        if not body.get("stream"):
+            return web.json_response(message | {"content": served.content, "usage": usage} | stop)
+        schedule = _Schedule(self.ttft, self.tokens_per_second)
+        response = web.StreamResponse(headers=SSE_HEADERS)
+        await response.prepare(request)
+        await response.write(_sse("message_start", {"type": "message_start", "message": message}) + PING)
+        sent = 0
+        for chunk, is_text in zip(served.chunks, served.text_chunks, strict=True):
+            if is_text:
+                await schedule.wait(sent)
+                sent += 1
+            await response.write(chunk)
+            if is_text:
+                _sent_delta(request[RECORDED])
+        end = {"type": "message_delta", "delta": stop, "usage": usage}
+        await response.write(_sse("message_delta", end) + MESSAGE_STOP)
+        return response
 
     async def _stream(
         self,
