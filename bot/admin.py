@@ -283,7 +283,13 @@ async def _usage(services: Services, client: AsyncWebClient, _: Command, caller:
             services.db, since=today - timedelta(days=days), team_id=caller.team_id, user_id=user_id
         )
         periods.append(
-            replies.Period(label, sum(row.requests for row in rows), sum(row.total_tokens for row in rows))
+            replies.Period(
+                label,
+                sum(row.requests for row in rows),
+                sum(row.total_tokens for row in rows),
+                sum(row.web_search_requests for row in rows),
+                sum(row.web_fetch_requests for row in rows),
+            )
         )
     title = "Claude usage in this workspace" if admin else "Your Claude usage"
     return replies.usage_table(title, periods, await _budget_line(services, caller.team_id))

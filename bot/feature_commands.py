@@ -24,7 +24,10 @@ def parse_feature(head: str, rest: str) -> Command:
         name, words = words[0], words[1:]
         if name not in TOOLS:
             known = ", ".join(f"`{tool}`" for tool in TOOLS)
-            return Command("invalid", f"I don't know a tool called `{name[:40]}`. Tools: {known}.")
+            return Command(
+                "invalid",
+                f"I don't know a tool called `{name[:40]}`. Tools: {known} (`/claude tools` lists them).",
+            )
     else:
         name = "thinking"
     return _action(name, words, workspace)

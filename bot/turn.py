@@ -15,7 +15,7 @@ from slack_sdk.errors import SlackApiError
 from bot import metrics
 from bot.citations import error_line, sources_text
 from bot.claude.blocks import Activity
-from bot.claude.server_tools import continuation, feature_params
+from bot.claude.server_tools import continuation, feature_params, thinking_room
 from bot.claude.stream import Deadlines, StreamResult, Usage, stream_answer
 from bot.context_budget import Trimmed, fit_thread
 from bot.conversation import BotIdentity, build_messages, people_to_name
@@ -114,7 +114,8 @@ async def _run_turn(
         await writer.finish()
         await _notice(client, thread, setup.refusal, "budget")
         return
-    prepared = await _prepare(services, client, bot, request, setup, services.settings.context_budget_tokens)
+    context = services.settings.context_budget_tokens - thinking_room(setup.features, settings, setup.model)
+    prepared = await _prepare(services, client, bot, request, setup, context)
     if prepared is None:
         await writer.finish()
         await _notice(client, thread, UNREADABLE_THREAD, "history")
@@ -142,7 +143,7 @@ async def _run_turn(
         if result.stop_reason == "model_context_window_exceeded" and not result.text.strip():
             await _account(services, request, prepared.params["model"], result)
             smaller = await _prepare(
-                services, client, bot, request, setup, services.settings.context_budget_tokens // 2
+                services, client, bot, request, setup, context // 2
             )
             if smaller is not None:
                 prepared = smaller

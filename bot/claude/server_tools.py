@@ -35,14 +35,21 @@ def feature_params(features: Features, settings: Settings, model: str) -> dict[s
                 }
             )
         extra["tools"] = tools
-    if features.enabled("thinking") and model in settings.claude_thinking_models:
-        room = settings.claude_thinking_budget_tokens
+    if room := thinking_room(features, settings, model):
         thinking: dict[str, Any] = {"type": settings.claude_thinking_type, "display": "summarized"}
         if settings.claude_thinking_type == "enabled":
             thinking["budget_tokens"] = room
         extra["thinking"] = thinking
         extra["max_tokens"] = settings.claude_max_tokens + room
     return extra
+
+
+def thinking_room(features: Features, settings: Settings, model: str) -> int:
+    """The answer's extra room for thinking, which counts toward `max_tokens` (and so leaves the
+    prompt that much less of the context window); 0 when the model won't think."""
+    if features.enabled("thinking") and model in settings.claude_thinking_models:
+        return settings.claude_thinking_budget_tokens
+    return 0
 
 
 def search_allowance(params: dict[str, Any], settings: Settings) -> int:

@@ -483,6 +483,8 @@ class FakeClaude:
         self.requests: list[RecordedRequest] = []
         self.responder: Callable[[dict[str, Any]], str] | None = None
         """Writes unscripted answers from the request body instead of the echo (the sandbox's model)."""
+        self.planner: Callable[[dict[str, Any]], tuple[claude_tools.Step, ...]] | None = None
+        """Plans unscripted answers as steps (thinking, searches, cited text) from the request body."""
         self._queue: deque[Reply] = deque()
         self._head_failures = 0
         # model -> prefix digest -> prefix tokens
@@ -621,6 +623,8 @@ class FakeClaude:
         if prompt.total > self.context_window:
             raise _invalid(f"prompt is too long: {prompt.total} tokens > {self.context_window} maximum")
         reply = self._next_reply()
+        if not reply.steps and not reply.text and self.planner is not None:
+            reply = replace(reply, steps=self.planner(body))
         if reply.steps:
             return await self._answer_steps(request, body, prompt, reply)
         if reply.text or self.responder is None:

@@ -10,8 +10,11 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.budget import effective_limit, month_start
+from bot.feature_replies import workspace_features
+from bot.features import WORKSPACE
 from bot.home import chart_days, home_view, window_start
 from bot.services import Services
+from bot.store import features as stored_features
 from bot.store import settings as stored
 from bot.store.models import utcnow
 from bot.store.usage_report import workspace_usage
@@ -37,8 +40,13 @@ async def publish_home(
         workspace = await stored.workspace(services.db, team_id)
         budget = effective_limit(workspace.monthly_token_budget, services.settings.monthly_token_budget)
 
+    defaults = await stored_features.for_channel(services.db, team_id, WORKSPACE)
+    features = workspace_features(defaults, default_uses=services.settings.web_max_uses)
+
     def view(chart: str | None) -> dict[str, Any]:
-        return home_view(bot_user_id=bot_user_id, usage=usage, budget=budget, today=today, chart=chart)
+        return home_view(
+            bot_user_id=bot_user_id, usage=usage, budget=budget, today=today, chart=chart, features=features
+        )
 
     if usage is None or not any(usage.daily.values()):
         await _publish(client, user_id, view, None)
