@@ -107,7 +107,7 @@ async def main(turns: int) -> None:
         print(
             f"tools {'on ' if tools else 'off'}: {result['turns']} turns, "
             f"{result['input_tokens']:,} input tokens, "
-            f"{result['cache_share']:.1%} read from the cache, "
+            f"{result['cache_read']:,} ({result['cache_share']:.1%}) read from the cache, "
             f"{result['searches']} searches, {result['fetches']} page reads"
         )
 
