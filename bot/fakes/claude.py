@@ -695,11 +695,11 @@ class FakeClaude:
         response = web.StreamResponse(headers=SSE_HEADERS)
         await response.prepare(request)
         await response.write(_sse("message_start", {"type": "message_start", "message": message}) + PING)
-        sent = 0
-        for chunk, is_text in zip(served.chunks, served.text_chunks, strict=True):
-            if is_text:
-                await schedule.wait(sent)
-                sent += 1
+        tokens = 0
+        for chunk, is_text, paced in zip(served.chunks, served.text_chunks, served.paced, strict=True):
+            if paced:
+                await schedule.wait(tokens)
+                tokens += 1
             await response.write(chunk)
             if is_text:
                 _sent_delta(request[RECORDED])

@@ -96,11 +96,12 @@ Step = Think | Search | Fetch | Say
 
 @dataclass
 class Served:
-    """One scripted answer as SSE chunks; `text_chunks[i]` is True where a chunk is a text delta
-    (paced by the fake's token rate)."""
+    """One scripted answer as SSE chunks; `paced[i]` is True where a chunk is a token (a text or
+    thinking delta, paced by the fake's token rate), `text_chunks[i]` where it is answer text."""
 
     chunks: list[bytes] = field(default_factory=list)
     text_chunks: list[bool] = field(default_factory=list)
+    paced: list[bool] = field(default_factory=list)
     text: str = ""
     content: list[dict[str, Any]] = field(default_factory=list)
     output_tokens: int = 0
@@ -208,9 +209,10 @@ class _Writer:
         self.chars_per_token = chars_per_token
         self.index = 0
 
-    def emit(self, event: str, data: dict[str, Any], *, text: bool = False) -> None:
+    def emit(self, event: str, data: dict[str, Any], *, text: bool = False, token: bool = False) -> None:
         self.served.chunks.append(_sse(event, data))
         self.served.text_chunks.append(text)
+        self.served.paced.append(text or token)
 
     def start(self, block: dict[str, Any]) -> None:
         self.emit(
@@ -218,12 +220,9 @@ class _Writer:
             {"type": "content_block_start", "index": self.index, "content_block": block},
         )
 
-    def delta(self, delta: dict[str, Any], *, text: bool = False) -> None:
-        self.emit(
-            "content_block_delta",
-            {"type": "content_block_delta", "index": self.index, "delta": delta},
-            text=text,
-        )
+    def delta(self, delta: dict[str, Any], *, text: bool = False, token: bool = False) -> None:
+        event = {"type": "content_block_delta", "index": self.index, "delta": delta}
+        self.emit("content_block_delta", event, text=text, token=token)
 
     def stop(self, block: dict[str, Any]) -> None:
         self.emit("content_block_stop", {"type": "content_block_stop", "index": self.index})
@@ -252,7 +251,7 @@ def serve(steps: tuple[Step, ...], body: dict[str, Any], chars_per_token: int) -
             shown = "" if thinking.get("display") == "omitted" else step.text
             out.start({"type": "thinking", "thinking": "", "signature": ""})
             for piece in out.pieces(shown):
-                out.delta({"type": "thinking_delta", "thinking": piece})
+                out.delta({"type": "thinking_delta", "thinking": piece}, token=True)
             signature = secrets.token_urlsafe(24)
             out.delta({"type": "signature_delta", "signature": signature})
             out.stop({"type": "thinking", "thinking": shown, "signature": signature})

@@ -31,6 +31,7 @@ class StatusLine:
         self._queue: deque[tuple[str, bool]] = deque(maxlen=MAX_QUEUED)
         self._shown: str | None = None
         self._changed = asyncio.Event()
+        self._closing = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
     def show(self, status: str, *, passing: bool = False) -> None:
@@ -44,23 +45,27 @@ class StatusLine:
             self._task = asyncio.create_task(self._run())
 
     async def close(self) -> None:
+        """The answer is done: what is still queued no longer matters, but a call under way ends
+        first, so the clearing call can't overtake it."""
         if self._task is None:
             return
-        self._task.cancel()
+        self._closing.set()
+        self._changed.set()
         await asyncio.wait({self._task})
         if self._shown:
             await self._send("")
 
     async def _run(self) -> None:
-        while True:
+        while not self._closing.is_set():
             await self._changed.wait()
             self._changed.clear()
-            while self._queue:
+            while self._queue and not self._closing.is_set():
                 status, passing = self._queue.popleft()
                 if status != self._shown:
                     await self._send(status)
                 if passing:
-                    await asyncio.sleep(self._interval)
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._closing.wait(), self._interval)
 
     async def _send(self, status: str) -> None:
         with contextlib.suppress(SlackApiError):
