@@ -4,7 +4,8 @@ change feature settings, and say so. The rules are in `bot.permissions`, the wor
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Callable
+from typing import Protocol
 
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -14,8 +15,19 @@ from bot.features import WORKSPACE
 from bot.services import Services
 from bot.store import features as stored
 
-if TYPE_CHECKING:
-    from bot.admin import Caller, Handler
+
+class Caller(Protocol):
+    """Who ran the command, and where (`bot.admin.Caller`)."""
+
+    @property
+    def team_id(self) -> str: ...
+    @property
+    def user_id(self) -> str: ...
+    @property
+    def channel_id(self) -> str: ...
+
+
+Handler = Callable[[Services, AsyncWebClient, Command, Caller], Awaitable[str]]
 
 
 def _scope(command: Command, caller: Caller) -> str:

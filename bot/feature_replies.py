@@ -37,7 +37,7 @@ def workspace_features(features: Features, *, default_uses: int) -> str:
     lines = []
     for name, feature in FEATURES.items():
         state = "on" if features.enabled(name) else "off"
-        lines.append(f"• {feature.title}: *{state}* by default." + _limit(name, features, default_uses))
+        lines.append(f"{feature.title}: *{state}* by default." + _limit(name, features, default_uses))
     lines.append("Channels may choose for themselves with `/claude tools` and `/claude thinking`.")
     return "\n".join(lines)
 

@@ -10,21 +10,21 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from bot.citations import escape
-from bot.claude.blocks import Activity
 
 DETAIL_CHARS = 60
 THINKING_CHARS = 80
 
 
-def status_text(activity: Activity) -> str | None:
-    if activity.kind == "search":
-        query = _clip(activity.detail, DETAIL_CHARS)
+def status_text(kind: str, detail: str) -> str | None:
+    """For what Claude is doing (`bot.claude.blocks.Activity`: "search", "fetch", "thinking")."""
+    if kind == "search":
+        query = _clip(detail, DETAIL_CHARS)
         return f"is searching the web for “{escape(query)}”…" if query else "is searching the web…"
-    if activity.kind == "fetch":
-        host = _host(activity.detail)
+    if kind == "fetch":
+        host = _host(detail)
         return f"is reading {escape(host)}…" if host else "is reading a web page…"
-    if activity.kind == "thinking":
-        glimpse = _tail(activity.detail, THINKING_CHARS)
+    if kind == "thinking":
+        glimpse = _tail(detail, THINKING_CHARS)
         return f"is thinking: {escape(glimpse)}" if glimpse else "is thinking…"
     return None
 

@@ -130,7 +130,7 @@ async def _run_turn(
     status = StatusLine(client, thread.channel_id, thread.thread_ts, settings.slack_update_interval * 2)
 
     def on_activity(activity: Activity) -> None:
-        if (text := status_text(activity)) is not None:
+        if (text := status_text(activity.kind, activity.detail)) is not None:
             status.show(text, passing=activity.kind == "thinking")
 
     try:

@@ -139,12 +139,12 @@ def test_tool_errors_make_one_friendly_line() -> None:
 
 def test_status_words_cut_and_escape_what_the_model_wrote() -> None:
     assert (
-        status_text(Activity("search", "latest <b>release</b>"))
+        status_text("search", "latest <b>release</b>")
         == "is searching the web for “latest &lt;b&gt;release&lt;/b&gt;”…"
     )
-    assert status_text(Activity("fetch", "https://www.example.com/a?b")) == "is reading example.com…"
-    assert status_text(Activity("fetch", "not a url")) == "is reading a web page…"
-    long = status_text(Activity("thinking", "word " * 100 + "the end"))
+    assert status_text("fetch", "https://www.example.com/a?b") == "is reading example.com…"
+    assert status_text("fetch", "not a url") == "is reading a web page…"
+    long = status_text("thinking", "word " * 100 + "the end")
     assert long is not None and long.endswith("the end") and len(long) < 100
 
 
