@@ -43,6 +43,7 @@ Messages = list[dict[str, Any]]
 Blocks = dict[str, list[dict[str, Any]]]
 
 CUT_NOTE = "✂️ The answer was cut off here: it reached the length limit for one reply."
+PAUSED_NOTE = "⏸ Claude was still looking things up when this answer reached its limit of pauses."
 STOPPED_NOTE = "■ Stopped. The answer above is as far as Claude got."
 INTERRUPTED_NOTE = "⚠️ The bot restarted while answering, so the answer above is incomplete. Please ask again."
 UNREADABLE_THREAD = (
@@ -361,6 +362,9 @@ async def _close_with_notice(
             actions.append(button("Retry", RETRY_ACTION, value))
     elif result.stop_reason == "max_tokens":
         text, kind = CUT_NOTE, "max_tokens"
+        actions.append(button("Continue", CONTINUE_ACTION, value))
+    elif result.stop_reason == "pause_turn":
+        text, kind = PAUSED_NOTE, "paused"
         actions.append(button("Continue", CONTINUE_ACTION, value))
     elif result.stop_reason == "refusal":
         text, kind = _refusal_note(result.refusal_category), "refusal"

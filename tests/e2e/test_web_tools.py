@@ -200,8 +200,10 @@ async def test_pausing_for_ever_is_cut_at_the_limit(make_harness) -> None:  # ty
     h.claude.script(
         *(Reply(stop_reason="pause_turn", steps=(Search(f"q{i}", results=(DOCS,)),)) for i in range(5))
     )
-    await ask(h, "loop", turns=3)
+    question = await ask(h, "loop", turns=3)
     assert len(h.claude.message_requests()) == 3, "the first call and two continuations"
+    _, notes = answer_and_notices(h, "C1", question["ts"])
+    assert any(note.startswith("⏸ Claude was still looking things up") for note in notes)
 
 
 async def test_usage_and_the_home_tab_show_searches_and_the_workspace_default(admins: Harness) -> None:
