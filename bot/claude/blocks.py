@@ -19,7 +19,10 @@ MAX_BLOCKS = 200
 """Content blocks kept from one answer: a hostile or broken stream can't grow memory without end."""
 MAX_PARTIAL_JSON = 16_384
 """A tool's input (a query, a URL) is short; longer input is cut, never kept whole."""
-MAX_THINKING_CHARS = 100_000
+MAX_CITATIONS = 500
+"""Citations kept from one answer; a real answer cites a handful of pages a few times each."""
+THINKING_TAIL = 400
+"""The latest thinking kept for the status line, which shows less than this."""
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,8 @@ class Assembled:
     sources: list[Source] = field(default_factory=list)
     errors: list[ToolError] = field(default_factory=list)
     thinking: str = ""
+    """The end of the thinking summary so far (its latest `THINKING_TAIL` characters)."""
+    citations: int = 0
     fetched: list[tuple[str, str]] = field(default_factory=list)
     """Pages fetched, (url, title) in order: a fetch citation names its document, not a URL."""
     _open: dict[int, dict[str, Any]] = field(default_factory=dict)
@@ -82,8 +87,7 @@ class Assembled:
         kind = delta.get("type")
         if kind == "thinking_delta":
             piece = str(delta.get("thinking") or "")
-            if len(self.thinking) < MAX_THINKING_CHARS:
-                self.thinking += piece
+            self.thinking = (self.thinking + piece)[-THINKING_TAIL:]
             self._pieces.setdefault(int(event.get("index", 0)), []).append(piece)
             return Activity("thinking", self.thinking)
         if kind == "signature_delta":
@@ -94,7 +98,8 @@ class Assembled:
             self._json[index] = joined[:MAX_PARTIAL_JSON]
         elif kind == "citations_delta":
             citation = delta.get("citation")
-            if isinstance(citation, dict):
+            if isinstance(citation, dict) and self.citations < MAX_CITATIONS:
+                self.citations += 1
                 block.setdefault("citations", []).append(citation)
                 self._cite(citation)
         return None

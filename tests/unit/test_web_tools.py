@@ -9,7 +9,15 @@ from typing import Any
 import pytest
 
 from bot.citations import MAX_SOURCES, Source, error_line, sources_text
-from bot.claude.blocks import MAX_BLOCKS, MAX_PARTIAL_JSON, Activity, Assembled, ToolError
+from bot.claude.blocks import (
+    MAX_BLOCKS,
+    MAX_CITATIONS,
+    MAX_PARTIAL_JSON,
+    THINKING_TAIL,
+    Activity,
+    Assembled,
+    ToolError,
+)
 from bot.claude.server_tools import continuation, feature_params, search_allowance
 from bot.commands import Command, parse
 from bot.config import Settings
@@ -108,6 +116,16 @@ def test_a_hostile_stream_is_bounded() -> None:
         blocks.start({"index": i + 1, "content_block": {"type": "text", "text": ""}})
         blocks.stop({"index": i + 1})
     assert len(blocks.content) == MAX_BLOCKS
+
+    cited = Assembled()
+    cited.start({"index": 0, "content_block": {"type": "text", "text": ""}})
+    for i in range(MAX_CITATIONS * 2):
+        citation = {"type": "web_search_result_location", "url": f"https://e.com/{i}", "cited_text": "x"}
+        cited.delta({"index": 0, "delta": {"type": "citations_delta", "citation": citation}})
+    cited.start({"index": 1, "content_block": {"type": "thinking", "thinking": "", "signature": ""}})
+    for _ in range(1000):
+        cited.delta({"index": 1, "delta": {"type": "thinking_delta", "thinking": "y" * 1000}})
+    assert len(cited.sources) == MAX_CITATIONS and len(cited.thinking) == THINKING_TAIL
 
 
 def test_sources_are_numbered_escaped_quoted_short_and_capped() -> None:
