@@ -437,7 +437,7 @@ async def test_slash_command_and_button(fake: FakeSlack, client: AsyncWebClient,
 
 
 async def test_socket_mode(fake: FakeSlack, bot: Bot) -> None:
-    handler = AsyncSocketModeHandler(bot.runtime.app, fake.app_token)
+    handler = AsyncSocketModeHandler(bot.app, fake.app_token)
     await handler.connect_async()
     try:
         await fake.wait_for(fake.socket_connected)

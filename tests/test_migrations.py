@@ -25,7 +25,7 @@ from bot.slack.encrypted_installations import TOKEN_COLUMNS
 from bot.store import Database, ledger, migrations, prompts, threads
 from tests.conftest import fresh_database
 
-HEAD = "0008"
+HEAD = "0009"
 NEW_TABLES = {
     "slack_installations",
     "slack_bots",
@@ -39,6 +39,7 @@ NEW_TABLES = {
     "usage_months",
     "token_reservations",
     "thread_lanes",
+    "feature_settings",
 }
 LEDGER_INDEX = "ix_usage_records_team_id_created_at"
 TABLES_IN_SCHEMA = text(
@@ -293,6 +294,9 @@ async def test_cli_usage_reads_without_migrating(database_url: str, tmp_path: Pa
             "output_tokens": 20,
             "cache_creation_input_tokens": 30,
             "cache_read_input_tokens": 40,
+            "web_search_requests": 0,
+            "web_fetch_requests": 0,
+            "thinking_tokens": 0,
         }
     ]
 

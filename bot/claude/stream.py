@@ -22,6 +22,7 @@ from typing import Any, cast
 
 import httpx2
 
+from bot.claude.blocks import Activity, Assembled
 from bot.claude.client import Claude
 from bot.claude.errors import ClaudeFailure, classify, stalled
 from bot.claude.pacing import PacedBody
@@ -40,6 +41,9 @@ class Usage:
     output_tokens: int = 0
     cache_creation_input_tokens: int = 0
     cache_read_input_tokens: int = 0
+    web_search_requests: int = 0
+    web_fetch_requests: int = 0
+    thinking_tokens: int = 0
 
     def update(self, usage: dict[str, Any] | None) -> None:
         """Take what a `message_start` / `message_delta` usage carries (fields may be absent or null)."""
@@ -52,6 +56,13 @@ class Usage:
             value = (usage or {}).get(name)
             if value is not None:
                 setattr(self, name, int(value))
+        tools = (usage or {}).get("server_tool_use") or {}
+        for name in ("web_search_requests", "web_fetch_requests"):
+            if tools.get(name) is not None:
+                setattr(self, name, int(tools[name]))
+        details = (usage or {}).get("output_tokens_details") or {}
+        if details.get("thinking_tokens") is not None:
+            self.thinking_tokens = int(details["thinking_tokens"])
 
 
 @dataclass
@@ -68,6 +79,8 @@ class StreamResult:
     refusal_category: str | None = None
     stopped: bool = False
     """Ended early on purpose (the Stop button, shutdown)."""
+    blocks: Assembled = field(default_factory=Assembled)
+    """Tool calls, citations, thinking: everything but the answer's text."""
 
     @property
     def text(self) -> str:
@@ -96,6 +109,7 @@ async def stream_answer(
     deadlines: Deadlines | None = None,
     on_busy: Callable[[], Awaitable[None]] | None = None,
     read_every: float = 0.0,
+    on_activity: Callable[[Activity], None] | None = None,
 ) -> StreamResult:
     """`read_every`: once the first text is out, read the stream at most this often (seconds; 0:
     each delta as it comes). The first text is never held back."""
@@ -124,10 +138,15 @@ async def stream_answer(
                         silence.reschedule(now + limits.idle)
                         renew_at = now + limits.idle / RENEW_SHARE
                     kind = event["type"]
+                    activity = None
                     if kind == "content_block_delta":
                         delta = event["delta"]
                         if delta["type"] != "text_delta":
+                            activity = result.blocks.delta(event)
+                            if activity is not None and on_activity is not None:
+                                on_activity(activity)
                             continue
+                        result.blocks.text(event["index"], delta["text"])
                         if result.ttft_ms is None:
                             result.ttft_ms = round((time.monotonic() - started) * 1000)
                             body.every = read_every
@@ -135,6 +154,13 @@ async def stream_answer(
                                 busy.cancel()
                         result.parts.append(delta["text"])
                         on_text(delta["text"])
+                    elif kind == "content_block_start":
+                        activity = result.blocks.start(event)
+                    elif kind == "content_block_stop":
+                        if markers := result.blocks.markers(event["index"]):
+                            result.parts.append(markers)
+                            on_text(markers)
+                        activity = result.blocks.stop(event)
                     elif kind == "message_start":
                         result.usage.update(event["message"].get("usage"))
                     elif kind == "message_delta":
@@ -145,6 +171,8 @@ async def stream_answer(
                         result.refusal_category = details.get("category") if details else None
                     elif kind == "message_stop":
                         body.every = 0.0  # only the body's end is left: read it without a rest
+                    if activity is not None and on_activity is not None:
+                        on_activity(activity)
     except (anthropic.APIError, httpx2.TransportError) as exc:
         result.failure = classify(exc, result.request_id)
     except TimeoutError:

@@ -20,12 +20,17 @@ HELP = (
     "• `/claude prompt history` — the last changes to this channel's and the workspace's prompt.\n"
     "• `/claude model` — the models you can pick and this channel's. "
     "`/claude model <id>` — pick one. `/claude model reset` — back to the default.\n"
+    "• `/claude tools` — which tools Claude may use here. `/claude tools web on|off|reset` — web "
+    "search and page reading in this channel (each search costs extra).\n"
+    "• `/claude thinking on|off|reset` — extended thinking in this channel.\n"
     "*Workspace* (admins and owners)\n"
     "• `/claude prompt --workspace [<text> | show | reset]` — instructions for every channel, "
     "before each channel's own.\n"
     "• `/claude model --workspace <id> | reset` — the default model for every channel.\n"
-    "• `/claude prompt admins-only on|off` — whether only admins may change channel prompts "
-    "and models.\n"
+    "• `/claude tools web on|off|reset --workspace`, `/claude thinking on|off|reset --workspace` — "
+    "for every channel without its own choice. `/claude tools web limit <n>` — searches per answer.\n"
+    "• `/claude prompt admins-only on|off` — whether only admins may change channel prompts, "
+    "models and tools.\n"
     "• `/claude budget <tokens> | off | default` — a monthly token budget (`5M`, `750k`, …); "
     "`/claude budget` shows this month's use.\n"
     "*Everyone*\n"
@@ -54,6 +59,10 @@ Kind = Literal[
     "budget_reset",
     "usage",
     "summarize",
+    "feature_show",
+    "feature_set",
+    "feature_reset",
+    "feature_limit",
 ]
 
 
@@ -65,7 +74,9 @@ class Command:
     workspace: bool = False
     """`--workspace`: the workspace-wide setting rather than this channel's."""
     tokens: int | None = None
-    """`budget_set`: the monthly budget; 0 is no budget at all."""
+    """`budget_set`: the monthly budget; 0 is no budget at all. `feature_limit`: the uses per answer."""
+    feature: str = ""
+    """`feature_*`: which one (`web`, `thinking`; see `bot.core.features`)."""
 
 
 WORKSPACE_FLAGS = {"--workspace", "—workspace", "-w"}
@@ -88,6 +99,10 @@ def parse(text: str) -> Command:
         return Command("usage")
     if head in {"summarize", "summarise", "summary"}:
         return Command("summarize", rest)
+    if head in {"tools", "thinking"}:
+        from bot.core.feature_commands import parse_feature  # it builds `Command`s, so imported here
+
+        return parse_feature(head, rest)
     return Command("help")
 
 

@@ -49,15 +49,19 @@ def home_view(
     budget: int | None,
     today: date,
     chart: str | None = None,
+    features: str | None = None,
 ) -> Block:
-    """Everyone's tab; `usage` (given to admins and owners only) adds the workspace's figures, and
-    `chart` (the Slack file id of the tokens-per-day chart, when there is one) shows them drawn."""
+    """Everyone's tab, with `features`: the tools and thinking channels get by default; `usage`
+    (given to admins and owners only) adds the workspace's figures, and `chart` (the Slack file id
+    of the tokens-per-day chart, when there is one) shows them drawn."""
     blocks: list[Block] = [
         {"type": "header", "text": {"type": "plain_text", "text": "Claude in Slack"}},
         _section(HOW_TO.format(bot=f"<@{bot_user_id}>")),
         {"type": "header", "text": {"type": "plain_text", "text": "Commands"}},
         _section(COMMANDS),
     ]
+    if features is not None:
+        blocks.append(_section("*Tools and thinking*\n" + features))
     if usage is None:
         blocks.append(_context(ADMINS_SEE_MORE))
     else:
@@ -85,6 +89,7 @@ def usage_blocks(
             ],
         },
         _section("*Prompt cache*\n" + cache_line(usage)),
+        _section("*Web and thinking*\n" + tools_line(usage)),
         _section("*This month*\n" + month_line(usage.month_tokens, budget)),
         _section("*Answers rated*\n" + feedback_line(usage.thumbs_up, usage.thumbs_down)),
         _context(
@@ -130,6 +135,15 @@ def cache_line(usage: WorkspaceUsage) -> str:
     return (
         f"{ratio:.0%} of input tokens were read from the cache: {verdict}. "
         f"Cache reads cost a tenth of normal input; writes cost {CACHE_WRITE_PRICE}×."
+    )
+
+
+def tools_line(usage: WorkspaceUsage) -> str:
+    searches, pages = usage.web_search_requests, usage.web_fetch_requests
+    return (
+        f"{searches:,} web search{'' if searches == 1 else 'es'}, "
+        f"{pages:,} page read{'' if pages == 1 else 's'}, "
+        f"{format_tokens(usage.thinking_tokens)} thinking tokens (part of the output)."
     )
 
 

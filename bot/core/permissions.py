@@ -14,12 +14,15 @@ WORKSPACE_CHANGES = {
     "prompt_reset": "the workspace-wide prompt",
     "model_set": "the workspace's default model",
     "model_reset": "the workspace's default model",
+    "feature_set": "tools and thinking for every channel",
+    "feature_reset": "tools and thinking for every channel",
 }
 """With `--workspace`, these change every channel."""
 ADMIN_ONLY = {
     "prompt_lock": "who may change channel prompts and models",
     "budget_set": "the monthly token budget",
     "budget_reset": "the monthly token budget",
+    "feature_limit": "a tool's uses per answer",
 }
 CHANNEL_CHANGES = {
     "prompt_edit": "channel prompts",
@@ -27,6 +30,8 @@ CHANNEL_CHANGES = {
     "prompt_reset": "channel prompts",
     "model_set": "channel models",
     "model_reset": "channel models",
+    "feature_set": "channel tools and thinking",
+    "feature_reset": "channel tools and thinking",
 }
 """Open to everyone in the channel, unless an admin turned `admins-only` on."""
 

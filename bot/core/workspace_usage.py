@@ -29,3 +29,6 @@ class WorkspaceUsage:
     thumbs_down: int
     month_tokens: int
     """This calendar month (UTC) so far, what a monthly budget counts."""
+    web_search_requests: int = 0
+    web_fetch_requests: int = 0
+    thinking_tokens: int = 0

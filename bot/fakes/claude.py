@@ -26,6 +26,7 @@ from typing import Any, Literal
 from aiohttp import web
 from PIL import Image
 
+from bot.fakes import claude_tools
 from bot.fakes.loopback import LoopbackServer
 
 MAX_REQUEST_BYTES = 32 * 1024 * 1024
@@ -108,6 +109,9 @@ class Reply:
     fault: Fault | None = None
     times: int = 1
     stop_details: dict[str, Any] | None = None
+    steps: tuple[claude_tools.Step, ...] = ()
+    """Thinking, web searches and fetches, and cited text, served in order in place of `text`
+    (see `claude_tools`)."""
 
 
 @dataclass
@@ -285,7 +289,7 @@ def _document_tokens(block: dict[str, Any], where: str, chars_per_token: int) ->
 
 
 def _content_tokens(
-    content: object, where: str, chars_per_token: int, max_side: int
+    content: object, where: str, chars_per_token: int, max_side: int, role: str = "user"
 ) -> tuple[int, list[str]]:
     """Validates one message's content; returns its tokens and its text parts (for the echo)."""
     if isinstance(content, str):
@@ -312,6 +316,11 @@ def _content_tokens(
             tokens += _image_tokens(block, at, max_side)
         elif kind == "document":
             tokens += _document_tokens(block, at, chars_per_token)
+        elif role == "assistant" and kind in claude_tools.ASSISTANT_ONLY_BLOCKS:
+            try:
+                tokens += claude_tools.assistant_block_tokens(block, at, chars_per_token)
+            except claude_tools.ToolRequestError as exc:
+                raise _invalid(str(exc)) from None
         else:
             raise _invalid(
                 f"{at}.type: Input tag {kind!r} does not match any of the expected tags: "
@@ -396,11 +405,16 @@ def _parse_prompt(body: dict[str, Any], chars_per_token: int, *, needs_max_token
         if i == 0 and role != "user":
             raise _invalid('messages: first message must use the "user" role')
         tokens, texts = _content_tokens(
-            message.get("content"), f"messages.{i}.content", chars_per_token, max_side
+            message.get("content"), f"messages.{i}.content", chars_per_token, max_side, role
         )
         message_tokens.append(TOKENS_PER_MESSAGE + tokens)
-    if messages[-1]["role"] != "user":
+    if messages[-1]["role"] != "user" and not claude_tools.is_continuation(messages[-1]):
         raise _invalid(PREFILL_MESSAGE)
+    try:
+        claude_tools.validate_tools(body)
+        claude_tools.validate_thinking(body)
+    except claude_tools.ToolRequestError as exc:
+        raise _invalid(str(exc)) from None
     return _Prompt(system_tokens, message_tokens, " ".join(texts))
 
 
@@ -414,8 +428,9 @@ def _without_cache_control(value: Any) -> Any:
 
 
 def _prefix_digests(body: dict[str, Any]) -> list[bytes]:
-    """A digest of system + messages[:k] for each k >= 1, computed in one pass."""
-    running = hashlib.sha256(json.dumps(_without_cache_control(body.get("system")), sort_keys=True).encode())
+    """A digest of tools + system + messages[:k] for each k >= 1 (the API's cache order), in one pass."""
+    running = hashlib.sha256(json.dumps(_without_cache_control(body.get("tools")), sort_keys=True).encode())
+    running.update(json.dumps(_without_cache_control(body.get("system")), sort_keys=True).encode())
     digests = []
     for message in body["messages"]:
         running.update(json.dumps(_without_cache_control(message), sort_keys=True).encode())
@@ -471,6 +486,8 @@ class FakeClaude(LoopbackServer):
         self.requests: list[RecordedRequest] = []
         self.responder: Callable[[dict[str, Any]], str] | None = None
         """Writes unscripted answers from the request body instead of the echo (the sandbox's model)."""
+        self.planner: Callable[[dict[str, Any]], tuple[claude_tools.Step, ...]] | None = None
+        """Plans unscripted answers as steps (thinking, searches, cited text) from the request body."""
         self._queue: deque[Reply] = deque()
         self._head_failures = 0
         # model -> prefix digest -> prefix tokens
@@ -597,6 +614,10 @@ class FakeClaude(LoopbackServer):
         if prompt.total > self.context_window:
             raise _invalid(f"prompt is too long: {prompt.total} tokens > {self.context_window} maximum")
         reply = self._next_reply()
+        if not reply.steps and not reply.text and self.planner is not None:
+            reply = replace(reply, steps=self.planner(body))
+        if reply.steps:
+            return await self._answer_steps(request, body, prompt, reply)
         if reply.text or self.responder is None:
             text = reply.text or (
                 f"You said: {prompt.last_user_text}" if prompt.last_user_text else "You said nothing."
@@ -631,6 +652,51 @@ class FakeClaude(LoopbackServer):
         return web.json_response(
             message | {"content": [{"type": "text", "text": text}], "usage": usage} | stop
         )
+
+    async def _answer_steps(
+        self, request: web.Request, body: dict[str, Any], prompt: _Prompt, reply: Reply
+    ) -> web.StreamResponse:
+        """A scripted answer of thinking, tool use and cited text (`claude_tools`), streamed as the
+        API streams it, with the server-tool counts and thinking tokens in its usage."""
+        served = claude_tools.serve(reply.steps, body, self.chars_per_token)
+        request[RECORDED].text = served.text
+        model = body["model"]
+        usage: dict[str, Any] = self._usage(model, body, prompt)
+        usage["input_tokens"] += served.input_tokens
+        usage |= {
+            "output_tokens": served.output_tokens,
+            "server_tool_use": {"web_search_requests": served.searches, "web_fetch_requests": served.fetches},
+        }
+        if served.thinking_tokens:
+            usage["output_tokens_details"] = {"thinking_tokens": served.thinking_tokens}
+        stop = {"stop_reason": reply.stop_reason, "stop_sequence": None}
+        message = {
+            "id": _new_id("msg_"),
+            "type": "message",
+            "role": "assistant",
+            "model": model,
+            "content": [],
+            "stop_reason": None,
+            "stop_sequence": None,
+            "usage": usage | {"output_tokens": 1},
+        }
+        if not body.get("stream"):
+            return web.json_response(message | {"content": served.content, "usage": usage} | stop)
+        schedule = _Schedule(self.ttft, self.tokens_per_second)
+        response = web.StreamResponse(headers=SSE_HEADERS)
+        await response.prepare(request)
+        await response.write(_sse("message_start", {"type": "message_start", "message": message}) + PING)
+        tokens = 0
+        for chunk, is_text, paced in zip(served.chunks, served.text_chunks, served.paced, strict=True):
+            if paced:
+                await schedule.wait(tokens)
+                tokens += 1
+            await response.write(chunk)
+            if is_text:
+                _sent_delta(request[RECORDED])
+        end = {"type": "message_delta", "delta": stop, "usage": usage}
+        await response.write(_sse("message_delta", end) + MESSAGE_STOP)
+        return response
 
     async def _stream(
         self,

@@ -20,6 +20,7 @@ from bot.core.command_syntax import HELP, MAX_PROMPT_CHARS, Command
 from bot.core.model_choice import find
 from bot.core.token_budget import format_tokens, summary_line
 from bot.flows import command_replies as replies
+from bot.flows.feature_admin import HANDLERS as FEATURE_HANDLERS
 from bot.flows.shared import Services
 from bot.flows.turn_setup import budget_status, model_for
 from bot.slack.prompt_modal import MAX_CHARS as EDITOR_MAX_CHARS
@@ -281,7 +282,13 @@ async def _usage(services: Services, client: AsyncWebClient, _: Command, caller:
             services.db, since=today - timedelta(days=days), team_id=caller.team_id, user_id=user_id
         )
         periods.append(
-            replies.Period(label, sum(row.requests for row in rows), sum(row.total_tokens for row in rows))
+            replies.Period(
+                label,
+                sum(row.requests for row in rows),
+                sum(row.total_tokens for row in rows),
+                sum(row.web_search_requests for row in rows),
+                sum(row.web_fetch_requests for row in rows),
+            )
         )
     title = "Claude usage in this workspace" if admin else "Your Claude usage"
     return replies.usage_table(title, periods, await _budget_line(services, caller.team_id))
@@ -301,3 +308,4 @@ HANDLERS: dict[str, Handler] = {
     "budget_reset": _budget_reset,
     "usage": _usage,
 }
+HANDLERS.update(FEATURE_HANDLERS)

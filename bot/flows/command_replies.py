@@ -132,10 +132,13 @@ class Period:
     label: str
     requests: int
     tokens: int
+    searches: int = 0
+    pages: int = 0
+    """Web searches and page reads (server-tool requests)."""
 
 
 def usage_table(title: str, periods: Sequence[Period], budget_line: str) -> str:
-    lines = [f"*{title}*", "```", f"{'period':<10}{'requests':>10}{'tokens':>14}"]
-    lines += [f"{p.label:<10}{p.requests:>10,}{p.tokens:>14,}" for p in periods]
+    lines = [f"*{title}*", "```", f"{'period':<10}{'requests':>10}{'tokens':>14}{'searches':>10}{'pages':>8}"]
+    lines += [f"{p.label:<10}{p.requests:>10,}{p.tokens:>14,}{p.searches:>10,}{p.pages:>8,}" for p in periods]
     lines += ["```", budget_line]
     return "\n".join(lines)

@@ -9,10 +9,12 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.core.feature_replies import workspace_features
+from bot.core.features import WORKSPACE
 from bot.core.home_view import chart_days, home_view, window_start
 from bot.core.token_budget import effective_limit, month_start
 from bot.flows.shared import Services
-from bot.store import workspace_settings
+from bot.store import feature_settings, workspace_settings
 from bot.store.models import utcnow
 from bot.store.usage_report import workspace_usage
 
@@ -37,8 +39,13 @@ async def publish_home(
         workspace = await workspace_settings.workspace(services.db, team_id)
         budget = effective_limit(workspace.monthly_token_budget, services.settings.monthly_token_budget)
 
+    defaults = await feature_settings.for_channel(services.db, team_id, WORKSPACE)
+    features = workspace_features(defaults, default_uses=services.settings.web_max_uses)
+
     def view(chart: str | None) -> dict[str, Any]:
-        return home_view(bot_user_id=bot_user_id, usage=usage, budget=budget, today=today, chart=chart)
+        return home_view(
+            bot_user_id=bot_user_id, usage=usage, budget=budget, today=today, chart=chart, features=features
+        )
 
     if usage is None or not any(usage.daily.values()):
         await _publish(client, user_id, view, None)

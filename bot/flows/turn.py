@@ -12,11 +12,15 @@ from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
-from bot.claude.stream import Deadlines, StreamResult, stream_answer
+from bot.claude.blocks import Activity
+from bot.claude.server_tools import continuation, feature_params, thinking_room
+from bot.claude.stream import Deadlines, StreamResult, Usage, stream_answer
+from bot.core.citations import error_line, sources_text
 from bot.core.context_window import Trimmed, fit_thread
 from bot.core.conversation import BotIdentity, build_messages, people_to_name
 from bot.core.ownership import Owner
 from bot.core.routing import Thread
+from bot.core.tool_status import status_text
 from bot.files import allowed_origins, attachments_for_thread
 from bot.files.estimate import context_tokens
 from bot.flows.pane_turn import follow_pane
@@ -30,6 +34,7 @@ from bot.slack.history import ThreadRead, read_thread, starts_thread, with_trigg
 from bot.slack.notices import post_notice
 from bot.slack.question_links import TurnLinks, links_for_turn, merged
 from bot.slack.reply import ReplyTarget, SlackReply, WriterOptions
+from bot.slack.status_line import StatusLine
 from bot.store import spending
 from bot.store.models import UsageRecord
 
@@ -39,6 +44,7 @@ Messages = list[dict[str, Any]]
 Blocks = dict[str, list[dict[str, Any]]]
 
 CUT_NOTE = "✂️ The answer was cut off here: it reached the length limit for one reply."
+PAUSED_NOTE = "⏸ Claude was still looking things up when this answer reached its limit of pauses."
 STOPPED_NOTE = "■ Stopped. The answer above is as far as Claude got."
 INTERRUPTED_NOTE = "⚠️ The bot restarted while answering, so the answer above is incomplete. Please ask again."
 UNREADABLE_THREAD = (
@@ -130,6 +136,7 @@ async def _run_turn(
         await writer.finish()
         await _notice(client, thread, setup.refusal, "budget")
         return
+    context = budget - thinking_room(setup.features, settings, setup.model)
     links = await links_for_turn(
         client,
         services.users,
@@ -138,12 +145,12 @@ async def _run_turn(
         asker=request.user_id,
         history=read.messages,
         trigger=request.trigger,
-        budget=budget,
+        budget=context,
     )
     people = people_to_name([*read.messages, *links.messages], bot=bot)
     names = await services.users.names(client, thread.team_id, people, limit=settings.user_lookups_per_turn)
     known = Known(read, names, setup, links)
-    prepared = await _prepare(services, client, bot, request, known, budget)
+    prepared = await _prepare(services, client, bot, request, known, context)
     if prepared is None:
         await writer.finish()
         await _notice(client, thread, UNREADABLE_THREAD, "history")
@@ -155,21 +162,37 @@ async def _run_turn(
         return
     signal = StopSignal(Owner(thread.team_id, request.enterprise_id))
     services.stops.register(reply_id, signal)
+    status = StatusLine(client, thread.channel_id, thread.thread_ts, settings.slack_update_interval * 2)
+
+    def on_activity(activity: Activity) -> None:
+        if (text := status_text(activity.kind, activity.detail)) is not None:
+            status.show(text, passing=activity.kind == "thinking")
+
     try:
-        result = await _stream_until_stopped(services, client, thread, prepared.params, writer, signal)
+        result = await _stream_until_stopped(
+            services, client, thread, prepared.params, writer, signal, on_activity=on_activity
+        )
+        result = await _continue_paused(
+            services, client, request, prepared.params, writer, signal, result, on_activity
+        )
         if result.stop_reason == "model_context_window_exceeded" and not result.text.strip():
             await account(services, request, prepared.params["model"], result)
             # The same thread, names and settings, fitted to half the window: nothing is read again.
-            smaller = await _prepare(services, client, bot, request, known, budget // 2)
+            smaller = await _prepare(services, client, bot, request, known, context // 2)
             if smaller is not None:
                 prepared = smaller
                 writer.discard_blank()
                 result = await _stream_until_stopped(
-                    services, client, thread, prepared.params, writer, signal
+                    services, client, thread, prepared.params, writer, signal, on_activity=on_activity
                 )
     finally:
         services.stops.forget(reply_id)
+        await status.close()
+    if failed_tools := error_line(result.blocks.errors):
+        writer.append(f"\n\n_{failed_tools}_")
     written = await writer.finish()
+    if sources := sources_text(result.blocks.sources):
+        await _notice(client, thread, sources, "sources")
     if prepared.file_notes:
         await _notice(client, thread, _files_note(prepared.file_notes), "files")
     if prepared.links_note:
@@ -242,7 +265,7 @@ async def _prepare(
         "system": system,
         "messages": messages,
         "cache_control": {"type": "ephemeral"},
-    }
+    } | feature_params(setup.features, settings, setup.model)
     return Prepared(params, trimmed.omitted, files.notes, links.note)
 
 
@@ -291,8 +314,12 @@ async def _stream_until_stopped(
     params: dict[str, Any],
     writer: SlackReply,
     signal: StopSignal,
+    *,
+    on_activity: Callable[[Activity], None] | None = None,
+    result: StreamResult | None = None,
 ) -> StreamResult:
-    """Claude's stream, ended early on Stop or shutdown; the partial result survives either way."""
+    """Claude's stream, ended early on Stop or shutdown; the partial result survives either way.
+    `result`: a paused answer's, which this call continues."""
     settings = services.settings
     deadlines = Deadlines(
         settings.claude_first_token_timeout,
@@ -307,7 +334,7 @@ async def _stream_until_stopped(
                 channel_id=thread.channel_id, thread_ts=thread.thread_ts, status=BUSY_STATUS
             )
 
-    result = StreamResult()
+    result = result if result is not None else StreamResult()
     streaming = asyncio.create_task(
         stream_answer(
             services.claude,
@@ -317,6 +344,7 @@ async def _stream_until_stopped(
             deadlines=deadlines,
             on_busy=busy,
             read_every=settings.slack_update_interval * READ_SHARE,
+            on_activity=on_activity,
         )
     )
     stopping = asyncio.create_task(signal.event.wait())
@@ -328,6 +356,32 @@ async def _stream_until_stopped(
             streaming.cancel()
             result.stopped = True
         await asyncio.wait({streaming})
+    return result
+
+
+async def _continue_paused(
+    services: Services,
+    client: BudgetedWebClient,
+    request: TurnRequest,
+    params: dict[str, Any],
+    writer: SlackReply,
+    signal: StopSignal,
+    result: StreamResult,
+    on_activity: Callable[[Activity], None],
+) -> StreamResult:
+    """The API pauses a long turn of server-tool use (`pause_turn`); send its content back so Claude
+    goes on, `CLAUDE_PAUSE_TURN_LIMIT` times at most. Each call gets its own ledger row; the answer
+    (text, sources) carries on in the same result."""
+    for _ in range(services.settings.claude_pause_turn_limit):
+        if result.stop_reason != "pause_turn" or result.stopped or result.failure is not None:
+            break
+        await account(services, request, params["model"], result)
+        params = continuation(params, result.blocks.content)
+        result.usage, result.stop_reason = Usage(), None
+        result.blocks.next_call()
+        result = await _stream_until_stopped(
+            services, client, request.thread, params, writer, signal, on_activity=on_activity, result=result
+        )
     return result
 
 
@@ -351,6 +405,9 @@ async def _close_with_notice(
             actions.append(button("Retry", RETRY_ACTION, value))
     elif result.stop_reason == "max_tokens":
         text, kind = CUT_NOTE, "max_tokens"
+        actions.append(button("Continue", CONTINUE_ACTION, value))
+    elif result.stop_reason == "pause_turn":
+        text, kind = PAUSED_NOTE, "paused"
         actions.append(button("Continue", CONTINUE_ACTION, value))
     elif result.stop_reason == "refusal":
         text, kind = _refusal_note(result.refusal_category), "refusal"
@@ -396,7 +453,7 @@ async def account(
     """One ledger row per Messages API call, in place of the turn's budget reservation once the
     turn's last call is done, and the same figures for `/metrics`; `reply_ts` (the answer's first
     message) lets feedback on the answer find the row."""
-    row = _usage_row(request, model, result, reply_ts)
+    row = _usage_row(request, model, result, reply_ts, services.settings.web_search_budget_tokens)
 
     async def settle() -> None:
         await spending.settle(services.db, row, reservation)
@@ -421,7 +478,9 @@ def _outcome(stop_reason: str | None) -> str:
     return "ok" if stop_reason in {"end_turn", "stop_sequence"} else stop_reason or "unknown"
 
 
-def _usage_row(request: TurnRequest, model: str, result: StreamResult, reply_ts: str | None) -> UsageRecord:
+def _usage_row(
+    request: TurnRequest, model: str, result: StreamResult, reply_ts: str | None, search_tokens: int
+) -> UsageRecord:
     usage = result.usage
     return UsageRecord(
         team_id=request.thread.team_id,
@@ -440,4 +499,8 @@ def _usage_row(request: TurnRequest, model: str, result: StreamResult, reply_ts:
         duration_ms=result.duration_ms,
         error_kind=result.failure.kind if result.failure else ("stopped" if result.stopped else None),
         reply_ts=reply_ts,
+        web_search_requests=usage.web_search_requests,
+        web_fetch_requests=usage.web_fetch_requests,
+        thinking_tokens=usage.thinking_tokens,
+        tool_tokens=usage.web_search_requests * search_tokens,
     )

@@ -8,13 +8,15 @@ own.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.claude.server_tools import search_allowance
 from bot.core.context_window import estimate_tokens
+from bot.core.features import Features
 from bot.core.model_choice import Source, choose
 from bot.core.routing import Thread
 from bot.core.system_prompt import system_prompt
@@ -22,7 +24,7 @@ from bot.core.token_budget import BudgetStatus, Estimate, effective_limit, exhau
 from bot.flows.budget_warning import warn_in_background
 from bot.flows.shared import Services
 from bot.process.config import Settings
-from bot.store import ledger, spending, workspace_settings
+from bot.store import feature_settings, ledger, spending, workspace_settings
 from bot.store.models import utcnow
 
 WRITING_MARGIN = timedelta(minutes=5)
@@ -37,6 +39,8 @@ class TurnSetup:
     """Said in the thread instead of calling Claude (the budget is spent), or None."""
     budget: BudgetStatus | None = None
     """The workspace's month against its budget; None when no budget applies."""
+    features: Features = field(default_factory=Features)
+    """The web tools and thinking that are on in this channel."""
 
 
 @dataclass(frozen=True)
@@ -62,7 +66,8 @@ async def load_setup(services: Services, client: AsyncWebClient, thread: Thread)
     if status is not None and status.needs_warning:
         warn_in_background(services.db, client, thread.team_id, status)
     refusal = exhausted_notice(status) if status is not None and status.exhausted else None
-    return TurnSetup(model, system, refusal, status)
+    features = await feature_settings.for_channel(services.db, thread.team_id, thread.channel_id)
+    return TurnSetup(model, system, refusal, status, features)
 
 
 async def reserve(
@@ -72,7 +77,8 @@ async def reserve(
     turns on every replica see it before their own call."""
     if setup.budget is None:
         return Reservation(None)
-    estimate = Estimate(estimate_tokens(params["system"], params["messages"]), params["max_tokens"])
+    answer = params["max_tokens"] + search_allowance(params, services.settings)
+    estimate = Estimate(estimate_tokens(params["system"], params["messages"]), answer)
     now = utcnow()
     reserved = await spending.reserve(
         services.db,

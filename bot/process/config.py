@@ -123,6 +123,28 @@ class Settings(BaseSettings):
         "claude-haiku-5-5",
     )
     """What `/claude model` may choose from (comma-separated); `CLAUDE_MODEL` is always allowed."""
+    claude_web_search_tool: str = "web_search_20250305"
+    """The web search server tool's `type` (its version); `/claude tools web` turns it on."""
+    claude_web_fetch_tool: str = "web_fetch_20250910"
+    """The web fetch server tool's `type`; sent beside web search. Empty: search only."""
+    web_max_uses: int = Field(default=5, ge=1, le=50)
+    """Searches (and page reads) per answer, unless a workspace sets its own."""
+    web_fetch_max_content_tokens: int = Field(default=20_000, ge=1_000)
+    web_search_budget_tokens: int = Field(default=3_300, ge=0)
+    """What one web search counts as against a monthly token budget (about its price in input
+    tokens); page reads cost only the tokens they add, which the ledger counts anyway."""
+    claude_thinking_models: Annotated[tuple[str, ...], NoDecode] = (
+        "claude-sonnet-5-5",
+        "claude-opus-5-5",
+        "claude-haiku-5-5",
+    )
+    """Models that get extended thinking when `/claude thinking` turns it on (comma-separated)."""
+    claude_thinking_type: Literal["adaptive", "enabled"] = "adaptive"
+    claude_thinking_budget_tokens: int = Field(default=4_096, ge=1_024)
+    """Room for thinking added to `CLAUDE_MAX_TOKENS` (thinking counts toward `max_tokens`), and
+    the `budget_tokens` sent when `CLAUDE_THINKING_TYPE=enabled`."""
+    claude_pause_turn_limit: int = Field(default=3, ge=0, le=10)
+    """Continuations of one answer the API paused (`pause_turn`, during long tool use)."""
     monthly_token_budget: int | None = Field(default=None, gt=0)
     """Tokens per workspace per calendar month (UTC); none means unlimited. `/claude budget` overrides it."""
     claude_max_tokens: int = Field(default=4096, gt=0)
@@ -249,7 +271,7 @@ class Settings(BaseSettings):
             return [{"title": item, "message": item} if isinstance(item, str) else item for item in value]
         return value
 
-    @field_validator("claude_models", mode="before")
+    @field_validator("claude_models", "claude_thinking_models", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:
         if isinstance(value, str):

@@ -121,7 +121,18 @@ def _json_row(row: TeamUsage) -> dict[str, object]:
 def usage_table(rows: Sequence[TeamUsage]) -> str:
     if not rows:
         return "No usage recorded yet."
-    headers = ("workspace", "requests", "input", "output", "cache write", "cache read", "total")
+    headers = (
+        "workspace",
+        "requests",
+        "input",
+        "output",
+        "cache write",
+        "cache read",
+        "total",
+        "thinking",
+        "searches",
+        "fetches",
+    )
     body = [
         (
             row.team_id,
@@ -134,6 +145,9 @@ def usage_table(rows: Sequence[TeamUsage]) -> str:
                     row.cache_creation_input_tokens,
                     row.cache_read_input_tokens,
                     row.total_tokens,
+                    row.thinking_tokens,
+                    row.web_search_requests,
+                    row.web_fetch_requests,
                 )
             ),
         )

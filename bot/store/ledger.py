@@ -20,8 +20,10 @@ TOKENS = (
     + UsageRecord.output_tokens
     + UsageRecord.cache_creation_input_tokens
     + UsageRecord.cache_read_input_tokens
+    + UsageRecord.tool_tokens
 )
-"""Every token of a call, as a budget counts them: input, output, cache writes and cache reads."""
+"""Every token of a call, as a budget counts them: input, output, cache writes and cache reads, and
+its web searches at `WEB_SEARCH_BUDGET_TOKENS` each."""
 _MONTHS: Table = UsageMonth.__table__  # type: ignore[assignment]
 
 
@@ -33,6 +35,10 @@ class TeamUsage:
     output_tokens: int
     cache_creation_input_tokens: int
     cache_read_input_tokens: int
+    web_search_requests: int = 0
+    web_fetch_requests: int = 0
+    thinking_tokens: int = 0
+    """Of `output_tokens`."""
 
     @property
     def total_tokens(self) -> int:
@@ -55,7 +61,11 @@ async def add(db: Database, session: AsyncSession, row: UsageRecord) -> None:
     total can't drift from the ledger, whichever process writes."""
     session.add(row)
     tokens = (
-        row.input_tokens + row.output_tokens + row.cache_creation_input_tokens + row.cache_read_input_tokens
+        row.input_tokens
+        + row.output_tokens
+        + row.cache_creation_input_tokens
+        + row.cache_read_input_tokens
+        + row.tool_tokens
     )
     added = await session.execute(
         update(_MONTHS)
@@ -108,6 +118,9 @@ async def usage_by_team(
         func.coalesce(func.sum(UsageRecord.output_tokens), 0),
         func.coalesce(func.sum(UsageRecord.cache_creation_input_tokens), 0),
         func.coalesce(func.sum(UsageRecord.cache_read_input_tokens), 0),
+        func.coalesce(func.sum(UsageRecord.web_search_requests), 0),
+        func.coalesce(func.sum(UsageRecord.web_fetch_requests), 0),
+        func.coalesce(func.sum(UsageRecord.thinking_tokens), 0),
     ).group_by(UsageRecord.team_id)
     if since is not None:
         statement = statement.where(col(UsageRecord.created_at) >= since)
@@ -117,7 +130,7 @@ async def usage_by_team(
         statement = statement.where(UsageRecord.user_id == user_id)
     async with db.session() as session:
         rows = (await session.execute(statement.order_by(UsageRecord.team_id))).all()
-    return [TeamUsage(str(r[0]), int(r[1]), int(r[2]), int(r[3]), int(r[4]), int(r[5])) for r in rows]
+    return [TeamUsage(str(r[0]), *(int(value) for value in r[1:])) for r in rows]
 
 
 async def tokens_since(db: Database, team_id: str, since: datetime) -> int:

@@ -40,6 +40,14 @@ class UsageRecord(SQLModel, table=True):
     error_kind: str | None = Field(default=None, max_length=64)
     reply_ts: str | None = Field(default=None, max_length=32)
     """The answer's first Slack message, so feedback on that answer finds this row."""
+    web_search_requests: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    web_fetch_requests: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    """Server-tool requests, from the API's `usage.server_tool_use`."""
+    thinking_tokens: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    """Of `output_tokens`, those spent thinking (`usage.output_tokens_details`)."""
+    tool_tokens: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    """What the call's web searches count as against a monthly budget (`WEB_SEARCH_BUDGET_TOKENS`
+    each, as set when the row was written); not tokens the API counted."""
 
 
 class ChannelPrompt(SQLModel, table=True):
@@ -200,3 +208,19 @@ class ThreadLane(SQLModel, table=True):
     expires_at: datetime
     pending: bool = False
     pending_user: str | None = Field(default=None, max_length=32)
+
+
+class FeatureSetting(SQLModel, table=True):
+    """`/claude tools` and `/claude thinking`: a feature turned on or off in a channel, or for the
+    workspace (`scope` "*"), and the workspace's per-answer limit of a tool's uses."""
+
+    __tablename__ = "feature_settings"
+
+    team_id: str = Field(primary_key=True, max_length=32)
+    scope: str = Field(primary_key=True, max_length=32)
+    feature: str = Field(primary_key=True, max_length=32)
+    enabled: bool | None = None
+    """None: not chosen here, the next layer decides."""
+    max_uses: int | None = None
+    set_by: str = Field(max_length=32)
+    set_at: datetime = Field(default_factory=utcnow)

@@ -40,6 +40,9 @@ async def workspace_usage(
                     func.coalesce(func.sum(UsageRecord.output_tokens), 0),
                     func.coalesce(func.sum(UsageRecord.cache_creation_input_tokens), 0),
                     func.coalesce(func.sum(UsageRecord.cache_read_input_tokens), 0),
+                    func.coalesce(func.sum(UsageRecord.web_search_requests), 0),
+                    func.coalesce(func.sum(UsageRecord.web_fetch_requests), 0),
+                    func.coalesce(func.sum(UsageRecord.thinking_tokens), 0),
                 ).where(*in_window)
             )
         ).one()
@@ -67,6 +70,9 @@ async def workspace_usage(
         thumbs_up=int(up),
         thumbs_down=int(down),
         month_tokens=await tokens_since(db, team_id, month_start),
+        web_search_requests=int(totals[5]),
+        web_fetch_requests=int(totals[6]),
+        thinking_tokens=int(totals[7]),
     )
 
 

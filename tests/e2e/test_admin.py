@@ -245,7 +245,7 @@ async def test_usage_shows_admins_the_workspace_and_members_their_own(admins: Ha
     admin = await say(h, "usage", user="UA")
     assert admin.startswith("*Claude usage in this workspace*")
     today = next(line for line in admin.splitlines() if line.startswith("today"))
-    assert today.split() == ["today", "2", "31,000"]
+    assert today.split() == ["today", "2", "31,000", "0", "0"]
 
     await say(h, "budget 50k", user="UO")
     with_budget = await say(h, "usage", user="U1")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import functools
 import io
 from collections.abc import AsyncIterator
 from typing import Any
@@ -13,6 +14,7 @@ from typing import Any
 from PIL import Image
 
 from bot.fakes.claude import FakeClaude
+from bot.runtime.sandbox.canned_pages import plan
 
 LABEL = "(offline sandbox model)"
 INSTRUCTIONS_SHOWN = 200
@@ -24,6 +26,7 @@ async def offline_claude(tokens_per_second: float) -> AsyncIterator[FakeClaude]:
     """A fake Messages API answering at a readable pace, so the page shows the answer grow."""
     async with FakeClaude(ttft=0.4, tokens_per_second=tokens_per_second) as claude:
         claude.responder = answer
+        claude.planner = functools.partial(plan, write=answer)
         yield claude
 
 
