@@ -27,6 +27,7 @@ from bot.claude.client import Claude
 from bot.claude.errors import ClaudeFailure, classify, stalled
 from bot.claude.pacing import PacedBody
 from bot.process import logs
+from bot.process.config import Settings
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +99,15 @@ class Deadlines:
     total: float = 900.0
     busy_after: float = 8.0
     """When the first token takes longer than this, the user is told Claude is busy."""
+
+    @classmethod
+    def of(cls, settings: Settings) -> Deadlines:
+        return cls(
+            settings.claude_first_token_timeout,
+            settings.claude_idle_timeout,
+            settings.claude_total_timeout,
+            settings.claude_busy_notice_seconds,
+        )
 
 
 async def stream_answer(

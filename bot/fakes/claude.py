@@ -635,16 +635,7 @@ class FakeClaude(LoopbackServer):
         stop: dict[str, Any] = {"stop_reason": stop_reason, "stop_sequence": None}
         if stop_details is not None:
             stop["stop_details"] = stop_details
-        message = {
-            "id": _new_id("msg_"),
-            "type": "message",
-            "role": "assistant",
-            "model": model,
-            "content": [],
-            "stop_reason": None,
-            "stop_sequence": None,
-            "usage": usage | {"output_tokens": 1},
-        }
+        message = _message_start(model, usage)
         schedule = _Schedule(self.ttft, self.tokens_per_second)
         if body.get("stream"):
             return await self._stream(request, message, deltas, stop, usage, reply.fault, schedule)
@@ -670,16 +661,7 @@ class FakeClaude(LoopbackServer):
         if served.thinking_tokens:
             usage["output_tokens_details"] = {"thinking_tokens": served.thinking_tokens}
         stop = {"stop_reason": reply.stop_reason, "stop_sequence": None}
-        message = {
-            "id": _new_id("msg_"),
-            "type": "message",
-            "role": "assistant",
-            "model": model,
-            "content": [],
-            "stop_reason": None,
-            "stop_sequence": None,
-            "usage": usage | {"output_tokens": 1},
-        }
+        message = _message_start(model, usage)
         if not body.get("stream"):
             return web.json_response(message | {"content": served.content, "usage": usage} | stop)
         schedule = _Schedule(self.ttft, self.tokens_per_second)
@@ -753,6 +735,20 @@ class FakeClaude(LoopbackServer):
                 status = STATUS_BY_ERROR_TYPE.get(fault.error_type, 500)
                 raise _ApiError(status, fault.error_type, ERROR_MESSAGES.get(fault.error_type, "Overloaded"))
         await schedule.wait(tokens - 1)
+
+
+def _message_start(model: str, usage: dict[str, Any]) -> dict[str, Any]:
+    """The message as `message_start` carries it: no content yet, one output token so far."""
+    return {
+        "id": _new_id("msg_"),
+        "type": "message",
+        "role": "assistant",
+        "model": model,
+        "content": [],
+        "stop_reason": None,
+        "stop_sequence": None,
+        "usage": usage | {"output_tokens": 1},
+    }
 
 
 def _sent_delta(recorded: RecordedRequest) -> None:

@@ -193,12 +193,7 @@ async def _condense(
     if setup.refusal is not None:
         return [], setup.refusal
     settings = services.settings
-    deadlines = Deadlines(
-        settings.claude_first_token_timeout,
-        settings.claude_idle_timeout,
-        settings.claude_total_timeout,
-        settings.claude_busy_notice_seconds,
-    )
+    deadlines = Deadlines.of(settings)
     notes: list[str] = []
     for index in range(len(chunks) - 1, -1, -1):
         await _status(client, thread, progress(len(chunks) - index, len(chunks), channel_name))

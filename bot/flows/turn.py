@@ -321,12 +321,7 @@ async def _stream_until_stopped(
     """Claude's stream, ended early on Stop or shutdown; the partial result survives either way.
     `result`: a paused answer's, which this call continues."""
     settings = services.settings
-    deadlines = Deadlines(
-        settings.claude_first_token_timeout,
-        settings.claude_idle_timeout,
-        settings.claude_total_timeout,
-        settings.claude_busy_notice_seconds,
-    )
+    deadlines = Deadlines.of(settings)
 
     async def busy() -> None:
         with contextlib.suppress(SlackApiError):

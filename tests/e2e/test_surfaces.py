@@ -48,6 +48,8 @@ async def test_pane_greets_suggests_prompts_and_titles_the_first_question(harnes
     root = await harness.slack.start_assistant_thread(harness.url, "U1", context_channel="C1")
     hello = await harness.slack.wait_for(lambda: greeting(harness, "D1", root["ts"]))
     assert hello["text"] == harness.settings.assistant_greeting
+    # The prompts follow the greeting in a call of their own.
+    await harness.slack.wait_for(lambda: harness.slack.suggested_prompts)
     [suggested] = harness.slack.suggested_prompts
     assert (suggested["channel_id"], suggested["thread_ts"]) == ("D1", root["ts"])
     assert suggested["prompts"] == [prompt.model_dump() for prompt in DEFAULT_ASSISTANT_PROMPTS]

@@ -320,14 +320,7 @@ class WebApi(SlackWorkspace):
             candidates = [m for m in replies if _ts_key(m["ts"]) >= after]
         else:
             candidates = parent + replies
-        page, rest = candidates[:limit], candidates[limit:]
-        metadata = _truthy(params.get("include_all_metadata"))
-        return {
-            "ok": True,
-            "messages": [self._render(channel, m, metadata=metadata) for m in page],
-            "has_more": bool(rest),
-            "response_metadata": {"next_cursor": _cursor(rest[0]["ts"]) if rest else ""},
-        }
+        return self._page(channel, candidates, limit, params)
 
     def _post_message(self, params: JSON, team: str) -> JSON:
         channel = self._post_target(params)
@@ -560,8 +553,12 @@ class WebApi(SlackWorkspace):
         if params.get("cursor"):
             before = _cursor_ts(params["cursor"])
             top = [m for m in top if _ts_key(m["ts"]) <= before]
-        limit = _limit(params.get("limit"))
-        page, rest = top[:limit], top[limit:]
+        return self._page(channel, top, _limit(params.get("limit")), params)
+
+    def _page(self, channel: str, messages: list[JSON], limit: int, params: JSON) -> JSON:
+        """A page of a history read as Slack answers it: the next page's cursor names its first
+        message."""
+        page, rest = messages[:limit], messages[limit:]
         metadata = _truthy(params.get("include_all_metadata"))
         return {
             "ok": True,
