@@ -11,6 +11,7 @@ from bot.core.conversation import NOTICE_EVENT_TYPE
 from bot.fakes.claude import Reply
 from bot.fakes.claude_tools import Fetch, Page, Say, Search, Think
 from tests.conftest import Harness
+from tests.e2e.test_admin import say
 
 DOCS = Page("https://docs.example.com/release", "Example 2.0 released", "Example 2.0 came out on 1 May 2026.")
 BLOG = Page("https://blog.example.org/post", "What's new in Example", "The new release adds streaming.")
@@ -20,12 +21,6 @@ BLOG = Page("https://blog.example.org/post", "What's new in Example", "The new r
 def admins(harness: Harness) -> Harness:
     harness.slack.add_user("UA", "ada", display_name="Ada", is_admin=True)
     return harness
-
-
-async def say(h: Harness, text: str, *, user: str = "U1", channel: str = "C1") -> str:
-    status, body = await h.slack.slash_command(h.url, text, user=user, channel=channel)
-    assert status == 200
-    return body
 
 
 async def ask(h: Harness, text: str, *, channel: str = "C1", turns: int) -> dict:
