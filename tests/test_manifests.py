@@ -155,7 +155,7 @@ SCOPES: dict[str, tuple[str, Callable[[Evidence], bool]]] = {
     "commands": ("the /claude slash command", lambda e: bool(e.commands)),
     **{
         scope: (
-            "assistant.search.context: Slack search as the asker (public channels, private ones, DMs, group DMs)",
+            "assistant.search.context: Slack search as the asker, in each kind of conversation",
             lambda e: e.calls("assistant.search.context"),
         )
         for scope in ("search:read.public", "search:read.private", "search:read.im", "search:read.mpim")
