@@ -59,6 +59,8 @@ def feature_removed(name: str, *, workspace: bool, removed: bool) -> str:
         where = "The workspace has" if workspace else "This channel has"
         return f"{where} no setting of its own for {title.lower()}; nothing to reset."
     if workspace:
+        if FEATURES[name].workspace_only:
+            return f"Done. {title} is back to off."
         return f"Done. {title} is back to off for channels without their own choice."
     return f"Done. This channel follows the workspace's setting for {title.lower()} again."
 

@@ -397,6 +397,10 @@ async def _continue_paused(
             rounds += 1
             params = with_results(continuation(params, content), await search.answer(calls_of(content)))
             turn_starts = len(result.blocks.content)
+            if result.text and not result.text[-1].isspace():
+                # What Claude says after the results starts a paragraph of its own.
+                result.parts.append("\n\n")
+                writer.append("\n\n")
         else:
             break
         await account(services, request, params["model"], result)

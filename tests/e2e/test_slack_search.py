@@ -87,7 +87,7 @@ async def test_a_search_runs_as_the_asker_with_the_events_token_and_links_what_i
 
     assert "is searching Slack for “roadmap”…" in statuses(h, "D1", question["ts"])
     answer, notes = answer_and_notices(h, "D1", question["ts"])
-    assert answer == "Let me look in Slack.The Q3 roadmap is on the wiki; search ships in July."
+    assert answer == "Let me look in Slack.\n\nThe Q3 roadmap is on the wiki; search ships in July."
     (sources,) = [n for n in notes if n.startswith("*Sources*")]
     assert h.slack.permalink("C1", posted["public"]["ts"]) in sources
     assert h.slack.permalink("GMINE", posted["mine"]["ts"]) in sources

@@ -9,6 +9,7 @@ from bot.core.command_syntax import Command
 from bot.core.feature_commands import parse_feature
 from bot.core.features import WORKSPACE, Choice, layer
 from bot.core.permissions import refusal
+from bot.core.redaction import REDACTED, redact
 from bot.core.slack_search import (
     ALL_CONVERSATIONS,
     MAX_QUERY_CHARS,
@@ -139,3 +140,8 @@ def test_slack_search_is_set_for_the_workspace_by_admins_only() -> None:
 def test_the_status_names_the_search() -> None:
     assert status_text("slack", "road <map>") == "is searching Slack for “road &lt;map&gt;”…"
     assert status_text("slack", "") == "is searching Slack…"
+
+
+def test_an_action_token_never_reaches_the_logs() -> None:
+    logged = redact("json_body: {'query': 'q', 'action_token': '1733.98765.abcd2358fdea'}")
+    assert "abcd2358fdea" not in logged and REDACTED in logged
