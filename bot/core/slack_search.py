@@ -88,8 +88,10 @@ def search_args(query: str, action_token: str, limits: Limits, *, everywhere: bo
     }
 
 
-def hits_of(data: Mapping[str, Any], limits: Limits) -> list[Hit]:
-    """At most `limits.results` messages from a search's answer, each cut to `limits.chars`."""
+def hits_of(data: Mapping[str, Any], limits: Limits, skip: tuple[str, str] | None = None) -> list[Hit]:
+    """At most `limits.results` messages from a search's answer, each cut to `limits.chars`.
+    `skip`: the question itself (channel, ts), which holds the words searched for but tells
+    Claude nothing it doesn't have."""
     results = data.get("results")
     messages = results.get("messages") if isinstance(results, Mapping) else None
     hits: list[Hit] = []
@@ -97,6 +99,8 @@ def hits_of(data: Mapping[str, Any], limits: Limits) -> list[Hit]:
         if len(hits) >= limits.results:
             break
         if not isinstance(message, Mapping):
+            continue
+        if skip is not None and (message.get("channel_id"), message.get("message_ts")) == skip:
             continue
         hits.append(
             Hit(

@@ -335,7 +335,7 @@ def serve(steps: tuple[Step, ...], body: dict[str, Any], chars_per_token: int) -
     served = Served()
     out = _Writer(served, chars_per_token)
     used = {"web_search": 0, "web_fetch": 0}
-    pages: dict[str, tuple[Page, str]] = {}
+    pages: dict[str, tuple[Page, str]] = _searched_before(body)
     """Every page a search or fetch returned, by URL, with how it was found."""
     fetched: list[str] = []
     for step in steps:
@@ -382,6 +382,20 @@ def serve(steps: tuple[Step, ...], body: dict[str, Any], chars_per_token: int) -
         else:
             _say(out, step, pages, fetched)
     return served
+
+
+def _searched_before(body: dict[str, Any]) -> dict[str, tuple[Page, str]]:
+    """Pages earlier searches of this answer found (sent back in its assistant turns, before a
+    continuation): Claude may cite them too. Only their titles are known here, so those quote it."""
+    pages: dict[str, tuple[Page, str]] = {}
+    for message in body.get("messages") or ():
+        content = message.get("content") if message.get("role") == "assistant" else None
+        for block in content if isinstance(content, list) else ():
+            results = block.get("content") if block.get("type") == "web_search_tool_result" else None
+            for result in results if isinstance(results, list) else ():
+                url, title = str(result.get("url") or ""), str(result.get("title") or "")
+                pages[url] = (Page(url, title, title), "search")
+    return pages
 
 
 def _tool_call(

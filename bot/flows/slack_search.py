@@ -33,6 +33,8 @@ class SlackSearch:
     everywhere: bool
     """The answer is for the asker alone, so their private conversations may be searched."""
     limits: Limits
+    question: tuple[str, str] | None = None
+    """The message that asked (channel, ts): left out of the results."""
     used: int = 0
     refused: bool = False
     """Claude asked to search without an action token: the answer says why it couldn't."""
@@ -65,7 +67,7 @@ class SlackSearch:
             log.warning("assistant.search.context failed: %s", reason)
             failed = slack_search.FAILED.format(reason=reason)
             return slack_search.tool_result(tool_use_id, failed, error=True)
-        hits = slack_search.hits_of(data, self.limits)
+        hits = slack_search.hits_of(data, self.limits, skip=self.question)
         self.names |= await self.services.users.names(
             self.client,
             self.team_id,

@@ -422,8 +422,11 @@ def _slack_search(
     limits = Limits(
         settings.slack_search_max_uses, settings.slack_search_results, settings.slack_search_result_chars
     )
-    alone = (request.trigger or {}).get("channel_type") == "im"
-    return SlackSearch(services, client, request.thread.team_id, request.action_token, alone, limits)
+    trigger = request.trigger or {}
+    alone = trigger.get("channel_type") == "im"
+    question = (request.thread.channel_id, str(trigger["ts"])) if "ts" in trigger else None
+    thread = request.thread
+    return SlackSearch(services, client, thread.team_id, request.action_token, alone, limits, question)
 
 
 async def _close_with_notice(

@@ -12,7 +12,7 @@ import pytest
 
 from bot.core.slack_search import LIMIT_REACHED, NO_TOKEN_NOTE
 from bot.fakes.claude import Reply
-from bot.fakes.claude_tools import Call, Say
+from bot.fakes.claude_tools import Call, Page, Say, Search
 from tests.conftest import Harness
 from tests.e2e.test_web_tools import answer_and_notices, say, statuses
 
@@ -204,3 +204,48 @@ async def test_twenty_long_results_are_cut_to_the_characters_allowed(make_harnes
     assert len(entries) == 20
     assert all(len(line) <= h.settings.slack_search_result_chars for line in entries)
     assert len(text) < 20 * (h.settings.slack_search_result_chars + 200)
+
+
+async def test_an_expired_token_tells_claude_the_search_failed_and_the_answer_goes_on(
+    harness: Harness,
+) -> None:
+    h = harness
+    workspace(h)
+    await turn_on(h)
+    h.slack.action_token_lifetime = 0.0
+    h.claude.script(
+        Reply(steps=(Call("search_slack", {"query": "roadmap"}),)),
+        Reply(steps=(Say("Search failed, sorry."),)),
+    )
+    question = await ask_in_dm(h, "what's on the roadmap?", turns=2)
+    (call,) = searches(h)
+    assert call.ok is False
+    (result,) = tool_results(h.claude.message_requests()[-1])
+    assert result.get("is_error") and "failed (invalid_action_token)" in result["content"]
+    answer, notes = answer_and_notices(h, "D1", question["ts"])
+    assert answer == "Search failed, sorry."
+    assert not [n for n in notes if n.startswith("*Sources*")]
+
+
+async def test_web_pages_and_slack_messages_share_one_numbered_list(harness: Harness) -> None:
+    h = harness
+    posted = workspace(h)
+    await turn_on(h)
+    await say(h, "tools web on", user="U1", channel="D1")
+    page = Page("https://example.com/roadmap", "Public roadmap", "Our public roadmap.")
+    h.claude.script(
+        Reply(steps=(Search("roadmap", results=(page,)), Call("search_slack", {"query": "roadmap"}))),
+        Reply(steps=(Say("Both say July.", cites=(page.url,)),)),
+    )
+    question = await ask_in_dm(h, "roadmap?", turns=2)
+    first, second = h.claude.message_requests()
+    assert [tool["name"] for tool in first["tools"]] == ["web_search", "web_fetch", "search_slack"]
+    assert "roadmap?" not in tool_results(second)[0]["content"], "the question itself is no result"
+    answer, notes = answer_and_notices(h, "D1", question["ts"])
+    assert answer == "Both say July. [1]"
+    (sources,) = [n for n in notes if n.startswith("*Sources*")]
+    links = [line for line in sources.splitlines() if line.startswith("[")]
+    assert links[0].startswith(f"[1] <{page.url}|Public roadmap>"), "the web's numbers stay the markers'"
+    assert links[1].startswith("[2] <" + h.slack.permalink("GMINE", posted["mine"]["ts"]))
+    assert links[2].startswith("[3] <" + h.slack.permalink("C1", posted["public"]["ts"]))
+    assert len(links) == 3

@@ -145,3 +145,9 @@ def test_the_status_names_the_search() -> None:
 def test_an_action_token_never_reaches_the_logs() -> None:
     logged = redact("json_body: {'query': 'q', 'action_token': '1733.98765.abcd2358fdea'}")
     assert "abcd2358fdea" not in logged and REDACTED in logged
+
+
+def test_the_question_itself_is_left_out_of_the_results() -> None:
+    data = found("the question", "an answer")
+    hits = hits_of(data, Limits(3, 1, 500), skip=("C1", "1700000000.000100"))
+    assert [hit.content for hit in hits] == ["an answer"], "skipped before the cap"
