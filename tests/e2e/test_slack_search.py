@@ -14,7 +14,8 @@ from bot.core.slack_search import LIMIT_REACHED, NO_TOKEN_NOTE
 from bot.fakes.claude import Reply
 from bot.fakes.claude_tools import Call, Page, Say, Search
 from tests.conftest import Harness
-from tests.e2e.test_web_tools import answer_and_notices, say, statuses
+from tests.e2e.test_admin import say
+from tests.e2e.test_web_tools import answer_and_notices, statuses
 
 SEARCH = "assistant.search.context"
 
