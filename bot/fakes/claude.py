@@ -664,6 +664,8 @@ class FakeClaude(LoopbackServer):
         """A scripted answer of thinking, tool use and cited text (`claude_tools`), streamed as the
         API streams it, with the server-tool counts and thinking tokens in its usage."""
         served = claude_tools.serve(reply.steps, body, self.chars_per_token)
+        if served.called:
+            reply = replace(reply, stop_reason="tool_use")  # as the API ends an answer that calls a tool
         request[RECORDED].text = served.text
         model = body["model"]
         usage: dict[str, Any] = self._usage(model, body, prompt)
@@ -674,7 +676,7 @@ class FakeClaude(LoopbackServer):
         }
         if served.thinking_tokens:
             usage["output_tokens_details"] = {"thinking_tokens": served.thinking_tokens}
-        stop = {"stop_reason": "tool_use" if served.called else reply.stop_reason, "stop_sequence": None}
+        stop = {"stop_reason": reply.stop_reason, "stop_sequence": None}
         message = {
             "id": _new_id("msg_"),
             "type": "message",
