@@ -250,3 +250,17 @@ async def test_web_pages_and_slack_messages_share_one_numbered_list(harness: Har
     assert links[1].startswith("[2] <" + h.slack.permalink("GMINE", posted["mine"]["ts"]))
     assert links[2].startswith("[3] <" + h.slack.permalink("C1", posted["public"]["ts"]))
     assert len(links) == 3
+
+
+async def test_many_calls_in_one_answer_each_get_a_result_but_only_the_cap_search(harness: Harness) -> None:
+    h = harness
+    workspace(h)
+    await turn_on(h)
+    cap = h.settings.slack_search_max_uses
+    calls = tuple(Call("search_slack", {"query": f"roadmap {i}"}) for i in range(cap + 4))
+    h.claude.script(Reply(steps=calls), Reply(steps=(Say("Enough."),)))
+    await ask_in_dm(h, "search a lot at once", turns=2)
+    assert len(searches(h)) == cap
+    results = tool_results(h.claude.message_requests()[-1])
+    assert len(results) == cap + 4, "every call answered, as the API requires"
+    assert [r["content"] for r in results[cap:]] == [LIMIT_REACHED] * 4
