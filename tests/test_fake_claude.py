@@ -243,7 +243,7 @@ async def test_wrong_key_is_401(fake: FakeClaude) -> None:
         (
             [user([{"type": "tool_result", "tool_use_id": "t"}])],
             {},
-            "does not match any of the expected tags",
+            "blocks must define tools",
         ),
         ([], {}, "at least one message is required"),
     ],

@@ -15,13 +15,14 @@ from anthropic.types import (
     ServerToolUseBlock,
     TextBlock,
     ThinkingBlock,
+    ToolUseBlock,
     WebFetchToolResultBlock,
     WebSearchToolResultBlock,
     WebSearchToolResultErrorObject,
 )
 
 from bot.fakes.claude import FakeClaude, Reply
-from bot.fakes.claude_tools import Fetch, Page, Say, Search, Think
+from bot.fakes.claude_tools import Call, Fetch, Page, Say, Search, Think
 
 pytestmark = pytest.mark.asyncio
 
@@ -140,3 +141,58 @@ async def test_a_paused_answer_sent_back_is_accepted_but_other_prefill_is_not(pa
         await final(
             client, messages=[{"role": "user", "content": "q"}, {"role": "assistant", "content": "Hi"}]
         )
+
+
+SEARCH_TOOL = {
+    "name": "search_slack",
+    "description": "Search Slack.",
+    "input_schema": {"type": "object", "properties": {"query": {"type": "string"}}, "required": ["query"]},
+}
+
+
+async def test_a_client_tool_call_builds_the_sdks_tool_use_and_its_result_must_follow(pair: Any) -> None:
+    fake, client = pair
+    fake.script(Reply(steps=(Say("Looking."), Call("search_slack", {"query": "roadmap"}))), "Done.")
+    message = await final(client, tools=[SEARCH_TOOL])
+    assert message.stop_reason == "tool_use"
+    text, call = message.content
+    assert isinstance(text, TextBlock) and isinstance(call, ToolUseBlock)
+    assert (call.name, call.input) == ("search_slack", {"query": "roadmap"})
+
+    asked = [{"role": "user", "content": "q"}, {"role": "assistant", "content": [call.model_dump()]}]
+    with pytest.raises(anthropic.BadRequestError, match="without `tool_result` blocks immediately after"):
+        await client.messages.create(
+            model=MODEL,
+            max_tokens=100,
+            tools=[SEARCH_TOOL],
+            messages=[*asked, {"role": "user", "content": "?"}],
+        )
+    stray = {"type": "tool_result", "tool_use_id": "toolu_other", "content": "x"}
+    with pytest.raises(anthropic.BadRequestError, match="unexpected `tool_use_id`"):
+        await client.messages.create(
+            model=MODEL,
+            max_tokens=100,
+            tools=[SEARCH_TOOL],
+            messages=[
+                *asked,
+                {"role": "user", "content": [{"type": "tool_result", "tool_use_id": call.id}, stray]},
+            ],
+        )
+    with pytest.raises(anthropic.BadRequestError, match="must define tools"):
+        answered = {
+            "role": "user",
+            "content": [{"type": "tool_result", "tool_use_id": call.id, "content": "r"}],
+        }
+        await client.messages.create(model=MODEL, max_tokens=100, messages=[*asked, answered])
+    answer = await client.messages.create(
+        model=MODEL, max_tokens=100, tools=[SEARCH_TOOL], messages=[*asked, answered]
+    )
+    assert answer.content[0].type == "text" and answer.stop_reason == "end_turn"
+
+
+async def test_a_client_tool_that_was_not_offered_is_never_called(pair: Any) -> None:
+    fake, client = pair
+    fake.script(Reply(steps=(Call("search_slack", {"query": "x"}), Say("No tools here."))))
+    message = await final(client)
+    assert message.stop_reason == "end_turn"
+    assert [block.type for block in message.content] == ["text"]

@@ -519,3 +519,52 @@ async def test_history_permalinks_and_locale(fake: FakeSlack, client: AsyncWebCl
     plain = (await client.users_info(user="U1"))["user"]
     assert "locale" not in plain
     assert (await client.users_info(user="U1", include_locale=True))["user"]["locale"] == "en-US"
+
+
+async def test_search_answers_as_the_action_tokens_person_within_their_conversations(
+    fake: FakeSlack, client: AsyncWebClient
+) -> None:
+    fake.add_user("U2", "bob")
+    fake.add_channel("GIN", "in", is_private=True, members=["U1", "U2"])
+    fake.add_channel("GOUT", "out", is_private=True, members=["U2", "UBOT"])
+    fake.add_channel("DOTHER", is_im=True, user="U2")
+    for channel in ("C1", "GIN", "GOUT", "DOTHER", "D1"):
+        fake.post_message(channel, "U2" if channel != "D1" else "U1", f"launch plan in {channel}")
+    token = fake.issue_action_token("U1")
+
+    async def search(**args: Any) -> dict[str, Any]:
+        response = await client.api_call("assistant.search.context", json={"action_token": token} | args)
+        return dict(response.data)  # type: ignore[arg-type]
+
+    everywhere = "public_channel,private_channel,mpim,im"
+    seen = await search(query="launch plan", channel_types=everywhere)
+    assert {m["channel_id"] for m in seen["results"]["messages"]} == {"C1", "GIN", "D1"}
+    first = seen["results"]["messages"][0]
+    assert set(first) == {
+        "author_user_id",
+        "team_id",
+        "channel_id",
+        "message_ts",
+        "content",
+        "is_author_bot",
+        "permalink",
+    }
+    assert first["permalink"] == fake.permalink(first["channel_id"], first["message_ts"])
+    public = await search(query="launch")
+    assert [m["channel_id"] for m in public["results"]["messages"]] == ["C1"], "public_channel by default"
+    assert not (await search(query="launch nothing", channel_types=everywhere))["results"]["messages"]
+
+    page = await search(query="launch", channel_types=everywhere, limit=2)
+    assert len(page["results"]["messages"]) == 2
+    rest = await search(
+        query="launch", channel_types=everywhere, cursor=page["response_metadata"]["next_cursor"]
+    )
+    assert len(rest["results"]["messages"]) == 1 and not rest["response_metadata"]["next_cursor"]
+
+    assert (await slack_error(search(query="launch", limit=21))).response["error"] == "invalid_limit"
+    missing = client.api_call("assistant.search.context", json={"query": "launch"})
+    assert (await slack_error(missing)).response["error"] == "invalid_arguments"
+    fake.action_token_lifetime = 0.0
+    expired = fake.issue_action_token("U1")
+    stale = client.api_call("assistant.search.context", json={"query": "launch", "action_token": expired})
+    assert (await slack_error(stale)).response["error"] == "invalid_action_token"

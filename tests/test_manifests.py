@@ -90,6 +90,9 @@ METHOD_SCOPES: dict[str, frozenset[str]] = {
     "files.getUploadURLExternal": frozenset({"files:write"}),
     "files.completeUploadExternal": frozenset({"files:write"}),
     "files.delete": frozenset({"files:write"}),
+    "assistant.search.context": frozenset(
+        {"search:read.public", "search:read.private", "search:read.im", "search:read.mpim"}
+    ),
 }
 """The Web API methods the bot calls, and the bot scopes each one needs."""
 
@@ -150,6 +153,13 @@ SCOPES: dict[str, tuple[str, Callable[[Evidence], bool]]] = {
         lambda e: e.calls("files.completeUploadExternal"),
     ),
     "commands": ("the /claude slash command", lambda e: bool(e.commands)),
+    **{
+        scope: (
+            "assistant.search.context: Slack search as the asker, in each kind of conversation",
+            lambda e: e.calls("assistant.search.context"),
+        )
+        for scope in ("search:read.public", "search:read.private", "search:read.im", "search:read.mpim")
+    },
 }
 """Every bot scope a manifest may ask for: why, and how the code shows it still needs it."""
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.core.citations import Source
+from bot.core.slack_search import TOOL_NAME
 
 MAX_BLOCKS = 200
 """Content blocks kept from one answer: a hostile or broken stream can't grow memory without end."""
@@ -27,7 +28,8 @@ THINKING_TAIL = 400
 
 @dataclass(frozen=True)
 class Activity:
-    """What Claude is doing, for the status line: `kind` is "search", "fetch" or "thinking"."""
+    """What Claude is doing, for the status line: `kind` is "search", "fetch", "slack" (a Slack
+    search the bot runs) or "thinking"."""
 
     kind: str
     detail: str
@@ -117,7 +119,7 @@ class Assembled:
         activity = None
         if index in self._pieces:
             block[block["type"]] = "".join(self._pieces.pop(index))
-        if block.get("type") == "server_tool_use":
+        if block.get("type") in {"server_tool_use", "tool_use"}:
             raw = self._json.pop(index, "")
             if raw:
                 try:
@@ -176,4 +178,6 @@ def _tool_activity(block: dict[str, Any]) -> Activity | None:
         return Activity("search", str(tool_input.get("query") or ""))
     if block.get("name") == "web_fetch":
         return Activity("fetch", str(tool_input.get("url") or ""))
+    if block.get("type") == "tool_use" and block.get("name") == TOOL_NAME:
+        return Activity("slack", str(tool_input.get("query") or ""))
     return None

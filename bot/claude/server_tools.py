@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.core.features import Features
+from bot.core.slack_search import TOOL as SLACK_TOOL
 from bot.process.config import Settings
 
 RESPONSE_ONLY_KEYS = ("caller",)
@@ -19,11 +20,10 @@ RESPONSE_ONLY_KEYS = ("caller",)
 def feature_params(features: Features, settings: Settings, model: str) -> dict[str, Any]:
     """`tools`, `thinking` and the larger `max_tokens` thinking needs; {} when nothing is on."""
     extra: dict[str, Any] = {}
+    tools: list[dict[str, Any]] = []
     if features.enabled("web"):
         uses = features.max_uses.get("web", settings.web_max_uses)
-        tools: list[dict[str, Any]] = [
-            {"type": settings.claude_web_search_tool, "name": "web_search", "max_uses": uses}
-        ]
+        tools.append({"type": settings.claude_web_search_tool, "name": "web_search", "max_uses": uses})
         if settings.claude_web_fetch_tool:
             tools.append(
                 {
@@ -34,6 +34,9 @@ def feature_params(features: Features, settings: Settings, model: str) -> dict[s
                     "max_content_tokens": settings.web_fetch_max_content_tokens,
                 }
             )
+    if features.enabled("slack"):
+        tools.append(SLACK_TOOL)
+    if tools:
         extra["tools"] = tools
     if room := thinking_room(features, settings, model):
         thinking: dict[str, Any] = {"type": settings.claude_thinking_type, "display": "summarized"}
@@ -63,8 +66,18 @@ def search_allowance(params: dict[str, Any], settings: Settings) -> int:
 
 
 def continuation(params: dict[str, Any], content: list[dict[str, Any]]) -> dict[str, Any]:
-    """The request that lets Claude go on after `pause_turn`: the same one, with the paused
-    answer's content sent back as the last assistant turn, as the API asks."""
+    """The request that lets Claude go on after `pause_turn` (or after a client tool's call): the
+    same one, with the answer's content so far sent back as the last assistant turn, as the API
+    asks. `content` is the whole of that turn, so it takes the place of an assistant turn already
+    sent back by an earlier pause."""
     blocks = [{k: v for k, v in block.items() if k not in RESPONSE_ONLY_KEYS} for block in content]
     blocks = [block for block in blocks if not (block.get("type") == "text" and not block.get("text"))]
-    return params | {"messages": [*params["messages"], {"role": "assistant", "content": blocks}]}
+    messages = params["messages"]
+    if messages and messages[-1].get("role") == "assistant":
+        messages = messages[:-1]
+    return params | {"messages": [*messages, {"role": "assistant", "content": blocks}]}
+
+
+def with_results(params: dict[str, Any], results: list[dict[str, Any]]) -> dict[str, Any]:
+    """The tool results answering the last assistant turn's calls, as the next user turn."""
+    return params | {"messages": [*params["messages"], {"role": "user", "content": results}]}

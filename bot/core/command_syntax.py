@@ -29,6 +29,7 @@ HELP = (
     "• `/claude model --workspace <id> | reset` — the default model for every channel.\n"
     "• `/claude tools web on|off|reset --workspace`, `/claude thinking on|off|reset --workspace` — "
     "for every channel without its own choice. `/claude tools web limit <n>` — searches per answer.\n"
+    "• `/claude tools slack on|off|reset` — let Claude search Slack as the person asking.\n"
     "• `/claude prompt admins-only on|off` — whether only admins may change channel prompts, "
     "models and tools.\n"
     "• `/claude budget <tokens> | off | default` — a monthly token budget (`5M`, `750k`, …); "

@@ -2,7 +2,8 @@
 
 `/claude tools` lists every feature's state; `/claude tools <tool> on|off|reset` sets it for this
 channel, with `--workspace` (or a trailing `workspace`) for every channel; `/claude tools <tool>
-limit <n>` sets the workspace's uses per answer. `/claude thinking …` is the same for thinking.
+limit <n>` sets the workspace's uses per answer. A workspace-only tool (`slack`) is always set for
+the workspace, so only admins may switch it. `/claude thinking …` is the same for thinking.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ def parse_feature(head: str, rest: str) -> Command:
             )
     else:
         name = "thinking"
-    return _action(name, words, workspace)
+    return _action(name, words, workspace or FEATURES[name].workspace_only)
 
 
 def _action(name: str, words: list[str], workspace: bool) -> Command:

@@ -29,6 +29,7 @@ def features_shown(features: Features, *, default_uses: int) -> str:
             + _limit(name, features, default_uses)
         )
     lines.append("Turn one on or off here with `/claude tools web on|off` or `/claude thinking on|off`.")
+    lines.append("Slack search is set for the whole workspace, by admins: `/claude tools slack on|off`.")
     return "\n".join(lines)
 
 
@@ -44,7 +45,9 @@ def workspace_features(features: Features, *, default_uses: int) -> str:
 
 def feature_saved(name: str, *, on: bool, workspace: bool) -> str:
     feature = FEATURES[name]
-    where = "in every channel without its own choice" if workspace else "in this channel"
+    where = "in this channel"
+    if workspace:
+        where = "in every channel" if feature.workspace_only else "in every channel without its own choice"
     state = "on" if on else "off"
     note = f" {feature.what}" if on else ""
     return f"Done. {feature.title} is {state} {where} from the next message on.{note}"
@@ -56,6 +59,8 @@ def feature_removed(name: str, *, workspace: bool, removed: bool) -> str:
         where = "The workspace has" if workspace else "This channel has"
         return f"{where} no setting of its own for {title.lower()}; nothing to reset."
     if workspace:
+        if FEATURES[name].workspace_only:
+            return f"Done. {title} is back to off."
         return f"Done. {title} is back to off for channels without their own choice."
     return f"Done. This channel follows the workspace's setting for {title.lower()} again."
 

@@ -3,7 +3,7 @@ channel's choice and its workspace's layer. Pure.
 
 Off unless chosen. A channel's own choice wins over the workspace's, as a channel's model does;
 anyone may make a channel's (unless admins reserved that with `/claude prompt admins-only on`),
-only admins the workspace's. Another tool (a Slack search, say) is one more `FEATURES` entry.
+only admins the workspace's. A `workspace_only` feature (Slack search) has no channel layer.
 """
 
 from __future__ import annotations
@@ -27,6 +27,8 @@ class Feature:
     what: str
     limited: bool = False
     """Has a per-answer limit of uses (`max_uses`), set per workspace."""
+    workspace_only: bool = False
+    """Chosen for the whole workspace, by admins only: channels can't choose for themselves."""
 
 
 FEATURES: Mapping[str, Feature] = {
@@ -43,8 +45,15 @@ FEATURES: Mapping[str, Feature] = {
         "Extended thinking",
         "Claude thinks before answering (shown in the status line); thinking uses output tokens.",
     ),
+    "slack": Feature(
+        "slack",
+        "tools slack",
+        "Slack search",
+        "Claude may search Slack as the person asking (only what they can see) and links what it used.",
+        workspace_only=True,
+    ),
 }
-TOOLS = ("web",)
+TOOLS = ("web", "slack")
 """The features `/claude tools` lists and switches."""
 
 
@@ -76,6 +85,8 @@ def layer(choices: Iterable[Choice], channel_id: str) -> Features:
     limits: dict[str, int] = {}
     for name in FEATURES:
         own, workspace = by_scope.get((channel_id, name)), by_scope.get((WORKSPACE, name))
+        if FEATURES[name].workspace_only:
+            own = None
         if own is not None and own.enabled is not None:
             enabled, layers[name] = own.enabled, "channel"
         elif workspace is not None and workspace.enabled is not None:

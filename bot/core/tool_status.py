@@ -20,6 +20,9 @@ def status_text(kind: str, detail: str) -> str | None:
     if kind == "search":
         query = _clip(detail, DETAIL_CHARS)
         return f"is searching the web for “{escape(query)}”…" if query else "is searching the web…"
+    if kind == "slack":
+        query = _clip(detail, DETAIL_CHARS)
+        return f"is searching Slack for “{escape(query)}”…" if query else "is searching Slack…"
     if kind == "fetch":
         host = _host(detail)
         return f"is reading {escape(host)}…" if host else "is reading a web page…"

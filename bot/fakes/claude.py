@@ -110,8 +110,8 @@ class Reply:
     times: int = 1
     stop_details: dict[str, Any] | None = None
     steps: tuple[claude_tools.Step, ...] = ()
-    """Thinking, web searches and fetches, and cited text, served in order in place of `text`
-    (see `claude_tools`)."""
+    """Thinking, web searches and fetches, client tool calls and cited text, served in order in place
+    of `text` (see `claude_tools`)."""
 
 
 @dataclass
@@ -321,6 +321,11 @@ def _content_tokens(
                 tokens += claude_tools.assistant_block_tokens(block, at, chars_per_token)
             except claude_tools.ToolRequestError as exc:
                 raise _invalid(str(exc)) from None
+        elif role == "user" and kind == "tool_result":
+            try:
+                tokens += claude_tools.tool_result_tokens(block, at, chars_per_token)
+            except claude_tools.ToolRequestError as exc:
+                raise _invalid(str(exc)) from None
         else:
             raise _invalid(
                 f"{at}.type: Input tag {kind!r} does not match any of the expected tags: "
@@ -411,7 +416,7 @@ def _parse_prompt(body: dict[str, Any], chars_per_token: int, *, needs_max_token
     if messages[-1]["role"] != "user" and not claude_tools.is_continuation(messages[-1]):
         raise _invalid(PREFILL_MESSAGE)
     try:
-        claude_tools.validate_tools(body)
+        claude_tools.check_tool_pairs(messages, claude_tools.validate_tools(body))
         claude_tools.validate_thinking(body)
     except claude_tools.ToolRequestError as exc:
         raise _invalid(str(exc)) from None
@@ -650,6 +655,8 @@ class FakeClaude(LoopbackServer):
         """A scripted answer of thinking, tool use and cited text (`claude_tools`), streamed as the
         API streams it, with the server-tool counts and thinking tokens in its usage."""
         served = claude_tools.serve(reply.steps, body, self.chars_per_token)
+        if served.called:
+            reply = replace(reply, stop_reason="tool_use")  # as the API ends an answer that calls a tool
         request[RECORDED].text = served.text
         model = body["model"]
         usage: dict[str, Any] = self._usage(model, body, prompt)

@@ -22,10 +22,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 SERVER_TOOL = re.compile(r"^(web_search|web_fetch)_\d{8}$")
+CLIENT_TOOL_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,128}$")
 THINKING_TYPES = ("enabled", "adaptive", "disabled")
 THINKING_DISPLAYS = ("summarized", "omitted")
 MIN_THINKING_BUDGET = 1024
 ASSISTANT_ONLY_BLOCKS = (
+    "tool_use",
     "thinking",
     "redacted_thinking",
     "server_tool_use",
@@ -85,13 +87,22 @@ class Fetch:
 
 
 @dataclass(frozen=True)
+class Call:
+    """Claude calls a client tool (one the request defines with `input_schema`): the answer ends
+    there with `stop_reason` "tool_use", and the next request must carry its `tool_result`."""
+
+    name: str
+    input: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class Say:
     text: str
     cites: tuple[str, ...] = ()
     """URLs of pages searched or fetched earlier in this answer."""
 
 
-Step = Think | Search | Fetch | Say
+Step = Think | Search | Fetch | Call | Say
 
 
 @dataclass
@@ -110,6 +121,8 @@ class Served:
     """Tokens the tool results add to the model's context, billed as input."""
     searches: int = 0
     fetches: int = 0
+    called: bool = False
+    """A client tool was called: the answer stops for its result (`stop_reason` "tool_use")."""
 
 
 def _sse(event: str, data: dict[str, Any]) -> bytes:
@@ -125,7 +138,8 @@ def _tool_id() -> str:
 
 
 def validate_tools(body: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """The server tools offered, by name; a 400 for what the API would refuse."""
+    """The tools offered (server tools and client tools), by name; a 400 for what the API would
+    refuse."""
     tools = body.get("tools")
     if tools is None:
         return {}
@@ -133,6 +147,12 @@ def validate_tools(body: dict[str, Any]) -> dict[str, dict[str, Any]]:
         raise ToolRequestError("tools: Input should be a valid list")
     offered: dict[str, dict[str, Any]] = {}
     for i, tool in enumerate(tools):
+        if isinstance(tool, dict) and tool.get("type") in (None, "custom"):
+            _check_client_tool(tool, i)
+            if tool["name"] in offered:
+                raise ToolRequestError(f"tools: Tool names must be unique: {tool['name']}")
+            offered[tool["name"]] = tool
+            continue
         kind = tool.get("type") if isinstance(tool, dict) else None
         match = SERVER_TOOL.match(kind or "")
         if not isinstance(tool, dict) or match is None:
@@ -150,6 +170,74 @@ def validate_tools(body: dict[str, Any]) -> dict[str, dict[str, Any]]:
             raise ToolRequestError(f"tools: Tool names must be unique: {tool['name']}")
         offered[tool["name"]] = tool
     return offered
+
+
+def _check_client_tool(tool: dict[str, Any], i: int) -> None:
+    """A client tool as the API checks it (`ToolParam`): a name, an object `input_schema`."""
+    if not isinstance(tool.get("name"), str) or not CLIENT_TOOL_NAME.match(tool["name"]):
+        raise ToolRequestError(
+            f"tools.{i}.custom.name: String should match pattern '^[a-zA-Z0-9_-]{{1,128}}$'"
+        )
+    schema = tool.get("input_schema")
+    if not isinstance(schema, dict) or schema.get("type") != "object":
+        raise ToolRequestError(f"tools.{i}.custom.input_schema: Input should be an object schema")
+    if tool.get("description") is not None and not isinstance(tool["description"], str):
+        raise ToolRequestError(f"tools.{i}.custom.description: Input should be a valid string")
+    extra = set(tool) - {"type", "name", "description", "input_schema", "cache_control"}
+    if extra:
+        raise ToolRequestError(f"tools.{i}.custom.{sorted(extra)[0]}: Extra inputs are not permitted")
+
+
+def tool_result_tokens(block: dict[str, Any], where: str, chars_per_token: int) -> int:
+    """A `tool_result` block of a user turn, checked and counted."""
+    if not isinstance(block.get("tool_use_id"), str):
+        raise ToolRequestError(f"{where}.tool_use_id: Field required")
+    content = block.get("content", "")
+    if isinstance(content, str):
+        return _tokens(content, chars_per_token)
+    if not isinstance(content, list) or not all(
+        isinstance(b, dict) and b.get("type") == "text" and isinstance(b.get("text"), str) for b in content
+    ):
+        raise ToolRequestError(f"{where}.content: Input should be a string or a list of text blocks")
+    return sum(_tokens(b["text"], chars_per_token) for b in content)
+
+
+def check_tool_pairs(messages: list[dict[str, Any]], tools: dict[str, dict[str, Any]]) -> None:
+    """Every `tool_use` is answered by a `tool_result` at the start of the very next (user) turn,
+    and every `tool_result` answers a `tool_use` of the turn just before, as the API insists."""
+    uses: dict[int, list[str]] = {}
+    results: dict[int, list[tuple[int, str]]] = {}
+    for i, message in enumerate(messages):
+        content = message.get("content")
+        blocks = [b for b in content if isinstance(b, dict)] if isinstance(content, list) else []
+        uses[i] = [str(b.get("id")) for b in blocks if b.get("type") == "tool_use"]
+        results[i] = [
+            (j, str(b.get("tool_use_id"))) for j, b in enumerate(blocks) if b.get("type") == "tool_result"
+        ]
+    if any(uses.values()) or any(results.values()):
+        client_tools = [name for name, tool in tools.items() if tool.get("type") in (None, "custom")]
+        if not client_tools:
+            raise ToolRequestError(
+                "Requests which include `tool_use` or `tool_result` blocks must define tools."
+            )
+    for i, ids in uses.items():
+        # The results must open the next turn: the k-th result is its k-th block.
+        answered = [tool_id for k, (j, tool_id) in enumerate(results.get(i + 1, [])) if j == k]
+        missing = [tool_id for tool_id in ids if tool_id not in answered]
+        if ids and (missing or i + 1 >= len(messages)):
+            raise ToolRequestError(
+                f"messages.{i + 1}: `tool_use` ids were found without `tool_result` blocks immediately "
+                f"after: {', '.join(missing or ids)}. Each `tool_use` block must have a corresponding "
+                "`tool_result` block in the next message."
+            )
+    for i, found in results.items():
+        for j, tool_id in found:
+            if tool_id not in uses.get(i - 1, []):
+                raise ToolRequestError(
+                    f"messages.{i}.content.{j}: unexpected `tool_use_id` found in `tool_result` blocks: "
+                    f"{tool_id}. Each `tool_result` block must have a corresponding `tool_use` block in "
+                    "the previous message."
+                )
 
 
 def validate_thinking(body: dict[str, Any]) -> dict[str, Any] | None:
@@ -185,6 +273,12 @@ def assistant_block_tokens(block: dict[str, Any], where: str, chars_per_token: i
         return 0  # earlier thinking is not counted as input
     if kind == "redacted_thinking":
         return 0
+    if kind == "tool_use":
+        if not all(isinstance(block.get(key), str) for key in ("id", "name")) or not isinstance(
+            block.get("input"), dict
+        ):
+            raise ToolRequestError(f"{where}: tool_use blocks need `id`, `name` and `input`")
+        return _tokens(json.dumps(block["input"]), chars_per_token)
     if kind == "server_tool_use":
         if not isinstance(block.get("id"), str) or not isinstance(block.get("input"), dict):
             raise ToolRequestError(f"{where}: server_tool_use blocks need `id` and `input`")
@@ -241,7 +335,7 @@ def serve(steps: tuple[Step, ...], body: dict[str, Any], chars_per_token: int) -
     served = Served()
     out = _Writer(served, chars_per_token)
     used = {"web_search": 0, "web_fetch": 0}
-    pages: dict[str, tuple[Page, str]] = {}
+    pages: dict[str, tuple[Page, str]] = _searched_before(body)
     """Every page a search or fetch returned, by URL, with how it was found."""
     fetched: list[str] = []
     for step in steps:
@@ -258,6 +352,11 @@ def serve(steps: tuple[Step, ...], body: dict[str, Any], chars_per_token: int) -
             tokens = _tokens(step.text, chars_per_token) + 2
             served.thinking_tokens += tokens
             served.output_tokens += tokens
+        elif isinstance(step, Call):
+            if step.name not in offered or offered[step.name].get("type") not in (None, "custom"):
+                continue
+            _tool_call(out, step.name, step.input, served, chars_per_token, client=True)
+            served.called = True
         elif isinstance(step, Search | Fetch):
             name = "web_search" if isinstance(step, Search) else "web_fetch"
             tool = offered.get(name)
@@ -285,10 +384,33 @@ def serve(steps: tuple[Step, ...], body: dict[str, Any], chars_per_token: int) -
     return served
 
 
+def _searched_before(body: dict[str, Any]) -> dict[str, tuple[Page, str]]:
+    """Pages earlier searches of this answer found (sent back in its assistant turns, before a
+    continuation): Claude may cite them too. Only their titles are known here, so those quote it."""
+    pages: dict[str, tuple[Page, str]] = {}
+    for message in body.get("messages") or ():
+        content = message.get("content") if message.get("role") == "assistant" else None
+        for block in content if isinstance(content, list) else ():
+            results = block.get("content") if block.get("type") == "web_search_tool_result" else None
+            for result in results if isinstance(results, list) else ():
+                url, title = str(result.get("url") or ""), str(result.get("title") or "")
+                pages[url] = (Page(url, title, title), "search")
+    return pages
+
+
 def _tool_call(
-    out: _Writer, name: str, tool_input: dict[str, Any], served: Served, chars_per_token: int
+    out: _Writer,
+    name: str,
+    tool_input: dict[str, Any],
+    served: Served,
+    chars_per_token: int,
+    *,
+    client: bool = False,
 ) -> None:
-    block = {"type": "server_tool_use", "id": _tool_id(), "name": name, "input": {}}
+    if client:
+        block = {"type": "tool_use", "id": "toolu_" + secrets.token_hex(12), "name": name, "input": {}}
+    else:
+        block = {"type": "server_tool_use", "id": _tool_id(), "name": name, "input": {}}
     out.start(block)
     raw = json.dumps(tool_input)
     out.delta({"type": "input_json_delta", "partial_json": ""})

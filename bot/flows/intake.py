@@ -53,7 +53,7 @@ def author(request: TurnRequest) -> str | None:
 def follow_up(request: TurnRequest, user_id: str | None) -> TurnRequest:
     """The turn for a message another replica left waiting in this thread: its author's, reading
     the thread back from Slack (there is no event here to start from)."""
-    return replace(request, user_id=user_id, trigger=None, thinking=None)
+    return replace(request, user_id=user_id, trigger=None, thinking=None, action_token=None)
 
 
 def identity(context: AsyncBoltContext) -> BotIdentity:
@@ -112,7 +112,16 @@ async def _take(
             await thinking  # the message's taker shows the same status
     if not claimed:
         return
-    request = TurnRequest(thread, context.enterprise_id, event.get("user"), dict(event), thinking)
+    trigger = {key: value for key, value in event.items() if key != "action_token"}
+    token = event.get("action_token")
+    request = TurnRequest(
+        thread,
+        context.enterprise_id,
+        event.get("user"),
+        trigger,
+        thinking,
+        action_token=token if isinstance(token, str) and token else None,
+    )
     await answer(services, client, bot, request)
 
 

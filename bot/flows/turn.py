@@ -13,18 +13,20 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 
 from bot.claude.blocks import Activity
-from bot.claude.server_tools import continuation, feature_params, thinking_room
+from bot.claude.server_tools import continuation, feature_params, thinking_room, with_results
 from bot.claude.stream import Deadlines, StreamResult, Usage, stream_answer
 from bot.core.citations import error_line, sources_text
 from bot.core.context_window import Trimmed, fit_thread
 from bot.core.conversation import BotIdentity, build_messages, people_to_name
 from bot.core.ownership import Owner
 from bot.core.routing import Thread
+from bot.core.slack_search import NO_TOKEN_NOTE, Limits, calls_of, merged_sources
 from bot.core.tool_status import status_text
 from bot.files import allowed_origins, attachments_for_thread
 from bot.files.estimate import context_tokens
 from bot.flows.pane_turn import follow_pane
 from bot.flows.shared import Services
+from bot.flows.slack_search import SlackSearch
 from bot.flows.thread_lanes import StopSignal
 from bot.flows.turn_setup import TurnSetup, load_setup, reserve
 from bot.process import metrics
@@ -45,6 +47,7 @@ Blocks = dict[str, list[dict[str, Any]]]
 
 CUT_NOTE = "✂️ The answer was cut off here: it reached the length limit for one reply."
 PAUSED_NOTE = "⏸ Claude was still looking things up when this answer reached its limit of pauses."
+SEARCHING_NOTE = "⏸ Claude still wanted to search Slack when this answer reached its limit of searches."
 STOPPED_NOTE = "■ Stopped. The answer above is as far as Claude got."
 INTERRUPTED_NOTE = "⚠️ The bot restarted while answering, so the answer above is incomplete. Please ask again."
 UNREADABLE_THREAD = (
@@ -76,6 +79,9 @@ class TurnRequest:
     context: tuple[str, ...] = ()
     """Text the question carries beyond its own words (a channel summary's messages or notes),
     given to Claude after it."""
+    action_token: str | None = None
+    """Slack's `action_token` from the message event that started the turn, which lets a Slack
+    search run as the asker; None for anything else (a slash command, a shortcut, a button)."""
 
 
 @dataclass(frozen=True)
@@ -168,12 +174,13 @@ async def _run_turn(
         if (text := status_text(activity.kind, activity.detail)) is not None:
             status.show(text, passing=activity.kind == "thinking")
 
+    search = _slack_search(services, client, request, setup)
     try:
         result = await _stream_until_stopped(
             services, client, thread, prepared.params, writer, signal, on_activity=on_activity
         )
         result = await _continue_paused(
-            services, client, request, prepared.params, writer, signal, result, on_activity
+            services, client, request, prepared.params, writer, signal, result, on_activity, search
         )
         if result.stop_reason == "model_context_window_exceeded" and not result.text.strip():
             await account(services, request, prepared.params["model"], result)
@@ -190,8 +197,11 @@ async def _run_turn(
         await status.close()
     if failed_tools := error_line(result.blocks.errors):
         writer.append(f"\n\n_{failed_tools}_")
+    if search is not None and search.refused:
+        writer.append(f"\n\n_{NO_TOKEN_NOTE}_")
     written = await writer.finish()
-    if sources := sources_text(result.blocks.sources):
+    found = merged_sources(result.blocks.sources, search.sources() if search is not None else ())
+    if sources := sources_text(found):
         await _notice(client, thread, sources, "sources")
     if prepared.file_notes:
         await _notice(client, thread, _files_note(prepared.file_notes), "files")
@@ -363,21 +373,55 @@ async def _continue_paused(
     signal: StopSignal,
     result: StreamResult,
     on_activity: Callable[[Activity], None],
+    search: SlackSearch | None = None,
 ) -> StreamResult:
     """The API pauses a long turn of server-tool use (`pause_turn`); send its content back so Claude
-    goes on, `CLAUDE_PAUSE_TURN_LIMIT` times at most. Each call gets its own ledger row; the answer
-    (text, sources) carries on in the same result."""
-    for _ in range(services.settings.claude_pause_turn_limit):
-        if result.stop_reason != "pause_turn" or result.stopped or result.failure is not None:
+    goes on, `CLAUDE_PAUSE_TURN_LIMIT` times at most. A call of the Slack search tool (`tool_use`)
+    is answered the same way, with its results as the next user turn: at most one round more than
+    the answer's searches, the last one telling Claude the limit is reached. Each call gets its own
+    ledger row; the answer (text, sources) carries on in the same result."""
+    pauses = rounds = 0
+    turn_starts = 0
+    """Where the current assistant turn's blocks begin in `result.blocks.content`."""
+    while not result.stopped and result.failure is None:
+        content = result.blocks.content[turn_starts:]
+        if result.stop_reason == "pause_turn" and pauses < services.settings.claude_pause_turn_limit:
+            pauses += 1
+            params = continuation(params, content)
+        elif result.stop_reason == "tool_use" and search is not None and rounds <= search.limits.searches:
+            rounds += 1
+            params = with_results(continuation(params, content), await search.answer(calls_of(content)))
+            turn_starts = len(result.blocks.content)
+            if result.text and not result.text[-1].isspace():
+                # What Claude says after the results starts a paragraph of its own.
+                result.parts.append("\n\n")
+                writer.append("\n\n")
+        else:
             break
         await account(services, request, params["model"], result)
-        params = continuation(params, result.blocks.content)
         result.usage, result.stop_reason = Usage(), None
         result.blocks.next_call()
         result = await _stream_until_stopped(
             services, client, request.thread, params, writer, signal, on_activity=on_activity, result=result
         )
     return result
+
+
+def _slack_search(
+    services: Services, client: BudgetedWebClient, request: TurnRequest, setup: TurnSetup
+) -> SlackSearch | None:
+    """The answer's Slack searches when the workspace turned Slack search on."""
+    if not setup.features.enabled("slack"):
+        return None
+    settings = services.settings
+    limits = Limits(
+        settings.slack_search_max_uses, settings.slack_search_results, settings.slack_search_result_chars
+    )
+    trigger = request.trigger or {}
+    alone = trigger.get("channel_type") == "im"
+    question = (request.thread.channel_id, str(trigger["ts"])) if "ts" in trigger else None
+    thread = request.thread
+    return SlackSearch(services, client, thread.team_id, request.action_token, alone, limits, question)
 
 
 async def _close_with_notice(
@@ -404,6 +448,8 @@ async def _close_with_notice(
     elif result.stop_reason == "pause_turn":
         text, kind = PAUSED_NOTE, "paused"
         actions.append(button("Continue", CONTINUE_ACTION, value))
+    elif result.stop_reason == "tool_use":
+        text, kind = SEARCHING_NOTE, "searching"
     elif result.stop_reason == "refusal":
         text, kind = _refusal_note(result.refusal_category), "refusal"
     elif not result.text.strip():

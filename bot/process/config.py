@@ -55,13 +55,15 @@ DEFAULT_RATE_LIMITS: dict[str, int | str] = {
     "files.getUploadURLExternal": 90,
     "files.completeUploadExternal": 90,
     "files.delete": 45,
+    "assistant.search.context": 10,
 }
 """What the bot allows itself, a margin under Slack's limits: calls a minute per workspace (Tier 2 ≈
 20, Tier 3 ≈ 50, Tier 4 ≈ 100), or `"N/Ss"`; `chat.postMessage` is counted per channel, where Slack
 allows about one a second with short bursts. `conversations.history` and `conversations.info` are
 Tier 3 (history: one a minute for commercially distributed apps outside the Marketplace, as
 `conversations.replies`), `conversations.members` Tier 4; `chat.getPermalink` has "special" limits
-Slack doesn't publish, taken as Tier 4."""
+Slack doesn't publish, taken as Tier 4. `assistant.search.context` (Slack search) has "special" limits,
+about 10 a minute for most teams."""
 
 
 MIB = 1024 * 1024
@@ -143,6 +145,12 @@ class Settings(BaseSettings):
     claude_thinking_budget_tokens: int = Field(default=4_096, ge=1_024)
     """Room for thinking added to `CLAUDE_MAX_TOKENS` (thinking counts toward `max_tokens`), and
     the `budget_tokens` sent when `CLAUDE_THINKING_TYPE=enabled`."""
+    slack_search_max_uses: int = Field(default=3, ge=1, le=10)
+    """Slack searches Claude may run for one answer; past it, the tool says the limit is reached."""
+    slack_search_results: int = Field(default=10, ge=1, le=20)
+    """Messages one Slack search brings back (Slack gives at most 20 a page)."""
+    slack_search_result_chars: int = Field(default=500, ge=50, le=4000)
+    """Characters taken from each message a Slack search found."""
     claude_pause_turn_limit: int = Field(default=3, ge=0, le=10)
     """Continuations of one answer the API paused (`pause_turn`, during long tool use)."""
     monthly_token_budget: int | None = Field(default=None, gt=0)

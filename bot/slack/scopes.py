@@ -16,4 +16,8 @@ BOT_SCOPES = (
     "files:read",
     "files:write",
     "commands",
+    "search:read.public",
+    "search:read.private",
+    "search:read.im",
+    "search:read.mpim",
 )

@@ -174,7 +174,8 @@ def test_a_channels_choice_wins_over_the_workspaces_and_both_default_off() -> No
         Choice("C2", "web", None),
     ]
     c1, c2 = layer(choices, "C1"), layer(choices, "C2")
-    assert c1.on == {"web"} and c1.layers == {"web": "workspace", "thinking": "channel"}
+    assert c1.on == {"web"}
+    assert c1.layers == {"web": "workspace", "thinking": "channel", "slack": "default"}
     assert c2.on == {"web", "thinking"} and c2.max_uses == {"web": 3}
     assert layer([], "C1").on == frozenset()
 
@@ -199,7 +200,7 @@ def test_feature_commands_parse(text: str, expected: Command) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["tools slack on", "tools web maybe", "tools web limit 0", "tools web limit 99", "thinking limit 3"],
+    ["tools email on", "tools web maybe", "tools web limit 0", "tools web limit 99", "thinking limit 3"],
 )
 def test_bad_feature_commands_say_what_works(text: str) -> None:
     command = parse(text)

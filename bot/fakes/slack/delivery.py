@@ -16,10 +16,10 @@ from urllib.parse import urlencode
 from aiohttp import WSCloseCode, WSMsgType, web
 
 from bot.fakes.slack.protocol import FORM, JSON, Delivery, _signature
-from bot.fakes.slack.workspace import SlackWorkspace
+from bot.fakes.slack.search import Searching
 
 
-class Delivering(SlackWorkspace):
+class Delivering(Searching):
     """Deliveries to the bot, and its answers on `response_url` and over the socket."""
 
     # ------------------------------------------------------------------ delivering to the bot over HTTP
@@ -400,6 +400,9 @@ class Delivering(SlackWorkspace):
             return []  # Slack sends an app nothing from a conversation its bot is not in
         kinds = (("im", info["is_im"]), ("mpim", info["is_mpim"]), ("group", info["is_private"]))
         channel_type = next((kind for kind, applies in kinds if applies), "channel")
+        if "user" in message:
+            # One token per message, in both of its events: a search may run as its author.
+            shared["action_token"] = self.issue_action_token(message["user"])
         event: JSON = {"type": "message", **shared, "channel": channel, "event_ts": message["ts"]}
         event["channel_type"] = channel_type
         if "files" in message:

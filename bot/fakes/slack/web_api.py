@@ -41,17 +41,19 @@ from bot.fakes.slack.protocol import (
     _truthy,
     _ts_key,
 )
-from bot.fakes.slack.workspace import SlackWorkspace
+from bot.fakes.slack.search import Searching
 
 
-class WebApi(SlackWorkspace):
+class WebApi(Searching):
     """The methods under `/api/`, file downloads and uploads."""
 
     # Slack's published per-minute limits (per workspace and app) for the methods served here.
-    # Tier 3 = 50, Tier 4 = 100; assistant.threads.setStatus is a special tier of 600. The stream
+    # Tier 3 = 50, Tier 4 = 100; assistant.threads.setStatus is a special tier of 600, and
+    # assistant.search.context a special one of about 10 for most teams. The stream
     # start/stop tiers are not confirmed from Slack's docs: Tier 3 is assumed; appendStream is Tier 4.
     # chat.getPermalink has "special" limits Slack doesn't publish: Tier 4 is assumed.
     TIER_LIMITS: ClassVar[dict[str, int]] = {
+        "assistant.search.context": 10,
         "assistant.threads.setStatus": 600,
         "auth.test": 100,
         "chat.appendStream": 100,
@@ -76,6 +78,7 @@ class WebApi(SlackWorkspace):
     CHANNEL_LIMITS: ClassVar[dict[str, tuple[int, float]]] = {"chat.postMessage": (10, 10.0)}
     HANDLERS: ClassVar[dict[str, str]] = {
         "apps.connections.open": "_apps_connections_open",
+        "assistant.search.context": "_search_context",
         "assistant.threads.setStatus": "_set_status",
         "assistant.threads.setSuggestedPrompts": "_set_suggested_prompts",
         "assistant.threads.setTitle": "_set_title",

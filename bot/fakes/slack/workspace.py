@@ -103,6 +103,9 @@ class SlackWorkspace:
         self.files: dict[str, JSON] = {}
         # channel -> its members' user ids; a channel not in here has everyone (the bot included).
         self.members: dict[str, set[str]] = {}
+        # Message events carry an action token (for assistant.search.context) valid this long.
+        self.action_token_lifetime = 300.0
+        self._action_tokens: dict[str, tuple[str, str, float]] = {}  # token -> (team, user, expiry)
 
         self._tokens: dict[str, str] = {bot_token: team_id}  # bot token -> its team
         self._messages: dict[str, dict[str, JSON]] = {}  # channel -> ts -> message, in ts order
