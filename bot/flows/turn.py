@@ -179,8 +179,18 @@ async def _run_turn(
         result = await _stream_until_stopped(
             services, client, thread, prepared.params, writer, signal, on_activity=on_activity
         )
-        result = await _continue_paused(
-            services, client, request, prepared.params, writer, signal, result, on_activity, search
+        result, held, refusal = await _continue_paused(
+            services,
+            client,
+            request,
+            setup,
+            prepared.params,
+            writer,
+            signal,
+            result,
+            on_activity,
+            search,
+            held=reservation.id,
         )
         if result.stop_reason == "model_context_window_exceeded" and not result.text.strip():
             await account(services, request, prepared.params["model"], result)
@@ -207,9 +217,11 @@ async def _run_turn(
         await _notice(client, thread, _files_note(prepared.file_notes), "files")
     if prepared.links_note:
         await _notice(client, thread, prepared.links_note, "links")
+    if refusal is not None:
+        await _notice(client, thread, refusal, "budget")
     await _close_with_notice(client, thread, result, prepared.omitted, signal)
     reply_ts = written[0] if written else None
-    await account(services, request, prepared.params["model"], result, reply_ts, reservation.id)
+    await account(services, request, prepared.params["model"], result, reply_ts, held)
 
 
 async def _read(client: BudgetedWebClient, request: TurnRequest, tokens: int) -> ThreadRead | None:
@@ -368,18 +380,24 @@ async def _continue_paused(
     services: Services,
     client: BudgetedWebClient,
     request: TurnRequest,
+    setup: TurnSetup,
     params: dict[str, Any],
     writer: SlackReply,
     signal: StopSignal,
     result: StreamResult,
     on_activity: Callable[[Activity], None],
     search: SlackSearch | None = None,
-) -> StreamResult:
+    *,
+    held: str | None,
+) -> tuple[StreamResult, str | None, str | None]:
     """The API pauses a long turn of server-tool use (`pause_turn`); send its content back so Claude
     goes on, `CLAUDE_PAUSE_TURN_LIMIT` times at most. A call of the Slack search tool (`tool_use`)
     is answered the same way, with its results as the next user turn: at most one round more than
-    the answer's searches, the last one telling Claude the limit is reached. Each call gets its own
-    ledger row; the answer (text, sources) carries on in the same result."""
+    the answer's searches, the last one telling Claude the limit is reached. Each call reserves its
+    estimate against the monthly budget before it goes out, as the first did (`held`), and gets its
+    own ledger row settling its reservation; the answer (text, sources) carries on in the same
+    result. Returns the result, the reservation the last call's row settles, and what the budget
+    said if it stopped the answer."""
     pauses = rounds = 0
     turn_starts = 0
     """Where the current assistant turn's blocks begin in `result.blocks.content`."""
@@ -387,24 +405,28 @@ async def _continue_paused(
         content = result.blocks.content[turn_starts:]
         if result.stop_reason == "pause_turn" and pauses < services.settings.claude_pause_turn_limit:
             pauses += 1
-            params = continuation(params, content)
+            following = continuation(params, content)
         elif result.stop_reason == "tool_use" and search is not None and rounds <= search.limits.searches:
             rounds += 1
-            params = with_results(continuation(params, content), await search.answer(calls_of(content)))
+            following = with_results(continuation(params, content), await search.answer(calls_of(content)))
             turn_starts = len(result.blocks.content)
-            if result.text and not result.text[-1].isspace():
-                # What Claude says after the results starts a paragraph of its own.
-                result.parts.append("\n\n")
-                writer.append("\n\n")
         else:
             break
-        await account(services, request, params["model"], result)
+        reserved = await reserve(services, request.thread, setup, following)
+        if reserved.refusal is not None:
+            return result, held, reserved.refusal
+        if result.stop_reason == "tool_use" and result.text and not result.text[-1].isspace():
+            # What Claude says after the results starts a paragraph of its own.
+            result.parts.append("\n\n")
+            writer.append("\n\n")
+        await account(services, request, params["model"], result, reservation=held)
+        params, held = following, reserved.id
         result.usage, result.stop_reason = Usage(), None
         result.blocks.next_call()
         result = await _stream_until_stopped(
             services, client, request.thread, params, writer, signal, on_activity=on_activity, result=result
         )
-    return result
+    return result, held, None
 
 
 def _slack_search(

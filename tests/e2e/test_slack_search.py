@@ -6,14 +6,18 @@ request answers the call with a `tool_result`, as the API does."""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from bot.core.slack_search import LIMIT_REACHED, NO_TOKEN_NOTE
 from bot.fakes.claude import Reply
 from bot.fakes.claude_tools import Call, Page, Say, Search
-from tests.conftest import Harness
+from bot.store import workspace_settings
+from bot.store.models import TokenReservation, utcnow
+from tests.conftest import Harness, wait_until
 from tests.e2e.test_admin import say
 from tests.e2e.test_web_tools import answer_and_notices, statuses
 
@@ -264,3 +268,50 @@ async def test_many_calls_in_one_answer_each_get_a_result_but_only_the_cap_searc
     results = tool_results(h.claude.message_requests()[-1])
     assert len(results) == cap + 4, "every call answered, as the API requires"
     assert [r["content"] for r in results[cap:]] == [LIMIT_REACHED] * 4
+
+
+async def test_each_search_round_reserves_its_call_against_the_budget_before_it_goes(
+    harness: Harness,
+) -> None:
+    """Another answer takes the rest of the month's budget while Claude asks for a search: the
+    search's round is not sent, the answer so far stays, the budget says why, and the first call's
+    row settles its own reservation."""
+    h = harness
+    workspace(h)
+    await turn_on(h)
+    await workspace_settings.update_workspace(
+        h.db, h.slack.team_id, enterprise_id=None, updated_by="UA", monthly_token_budget=50_000
+    )
+    h.claude.ttft = 0.5
+    h.claude.script(
+        Reply(steps=(Say("Let me look in Slack."), Call("search_slack", {"query": "roadmap"}))),
+        Reply(steps=(Say("Never sent."),)),
+    )
+    question = await h.slack.user_says(h.url, "D1", "U1", "what's on the roadmap?")
+    await wait_until(lambda: h.claude.message_requests(), 10, "the first call")
+    now = utcnow()
+    async with h.db.session() as session:
+        session.add(
+            TokenReservation(
+                id="another-answer",
+                team_id=h.slack.team_id,
+                tokens=49_000,
+                created_at=now,
+                expires_at=now + timedelta(minutes=30),
+            )
+        )
+        await session.commit()
+    [row] = await h.wait_for_turns(1)
+    answer, notes = await wait_for_notes(h, question["ts"])
+    assert len(h.claude.message_requests()) == 1, "the round after the search was never sent"
+    assert answer.startswith("Let me look in Slack.")
+    assert any("budget" in note for note in notes)
+    assert row.stop_reason == "tool_use"
+    async with h.db.session() as session:
+        held = (await session.execute(select(TokenReservation.id))).scalars().all()
+    assert held == ["another-answer"], "the first call's reservation was settled by its row"
+
+
+async def wait_for_notes(h: Harness, thread_ts: str) -> tuple[str, list[str]]:
+    await wait_until(lambda: answer_and_notices(h, "D1", thread_ts)[1], 10, "the budget notice")
+    return answer_and_notices(h, "D1", thread_ts)
