@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from bot.claude.server_tools import continuation, with_results
 from bot.core.citations import Source, sources_text
-from bot.core.command_syntax import Command
-from bot.core.feature_commands import parse_feature
+from bot.core.command_syntax import Command, parse_feature
 from bot.core.features import WORKSPACE, Choice, layer
 from bot.core.permissions import refusal
 from bot.core.redaction import REDACTED, redact
