@@ -35,7 +35,8 @@ from bot.core.conversation import BotIdentity, people_to_name
 from bot.core.routing import Thread
 from bot.flows.intake import answer
 from bot.flows.shared import Services
-from bot.flows.turn import TurnRequest, account
+from bot.flows.turn_ledger import account
+from bot.flows.turn_request import TurnRequest
 from bot.flows.turn_setup import load_setup, reserve
 from bot.slack.access import Seen, is_member
 from bot.slack.client import BudgetedWebClient

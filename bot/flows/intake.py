@@ -15,7 +15,8 @@ from bot.core.ownership import Owner
 from bot.core.routing import Decision, Thread, decide, thread_of
 from bot.flows.admission import Verdict
 from bot.flows.shared import Services
-from bot.flows.turn import TurnRequest, run_turn
+from bot.flows.turn import run_turn
+from bot.flows.turn_request import TurnRequest
 from bot.process import logs
 from bot.slack.blocks import RETRY_ACTION, AgainTarget, again_value, button
 from bot.slack.client import BudgetedWebClient

@@ -15,7 +15,7 @@ from bot.core.routing import Thread
 from bot.core.shortcuts import CANT_READ, NOT_IN_CHANNEL, UNAVAILABLE, Shortcut, opening
 from bot.flows.intake import answer
 from bot.flows.shared import Services
-from bot.flows.turn import TurnRequest
+from bot.flows.turn_request import TurnRequest
 from bot.slack.access import HIDDEN_ERRORS
 from bot.slack.client import BudgetedWebClient
 

@@ -28,60 +28,32 @@ from bot.flows.pane_turn import follow_pane
 from bot.flows.shared import Services
 from bot.flows.slack_search import SlackSearch
 from bot.flows.thread_lanes import StopSignal
+from bot.flows.turn_ledger import account
+from bot.flows.turn_notices import close_with_notice, files_note, notice
+from bot.flows.turn_request import TurnRequest
 from bot.flows.turn_setup import TurnSetup, load_setup, reserve
 from bot.process import metrics
-from bot.slack.blocks import CONTINUE_ACTION, RETRY_ACTION, AgainTarget, again_value, button
 from bot.slack.client import BudgetedWebClient
 from bot.slack.history import ThreadRead, read_thread, starts_thread, with_trigger
-from bot.slack.notices import post_notice
 from bot.slack.question_links import TurnLinks, links_for_turn, merged
 from bot.slack.reply import ReplyTarget, SlackReply, WriterOptions
 from bot.slack.status_line import StatusLine
-from bot.store import spending
-from bot.store.models import UsageRecord
 
 log = logging.getLogger(__name__)
 
 Messages = list[dict[str, Any]]
 Blocks = dict[str, list[dict[str, Any]]]
 
-CUT_NOTE = "✂️ The answer was cut off here: it reached the length limit for one reply."
-PAUSED_NOTE = "⏸ Claude was still looking things up when this answer reached its limit of pauses."
-SEARCHING_NOTE = "⏸ Claude still wanted to search Slack when this answer reached its limit of searches."
-STOPPED_NOTE = "■ Stopped. The answer above is as far as Claude got."
-INTERRUPTED_NOTE = "⚠️ The bot restarted while answering, so the answer above is incomplete. Please ask again."
 UNREADABLE_THREAD = (
     "⚠️ I couldn't read this thread from Slack, so I can't answer yet. Please try again in a moment."
 )
 BUSY_STATUS = "is waiting for Claude (busy, retrying)…"
-TRIMMED_NOTE = (
-    "ℹ️ This thread is long: Claude read its first message and the latest ones "
-    "({omitted} earlier messages left out)."
-)
 CONTINUE_TEXT = "Please continue exactly where you stopped."
 EDGE = 0.85
 """Above this share of the budget, the estimate is checked with `messages.count_tokens`."""
 READ_SHARE = 0.1
 """Claude's stream is read in batches a tenth of the Slack update interval apart (0.1 s by default):
 reading every token as it comes costs several times the CPU and shows nothing sooner."""
-
-
-@dataclass(frozen=True)
-class TurnRequest:
-    thread: Thread
-    enterprise_id: str | None
-    user_id: str | None
-    trigger: dict[str, Any] | None
-    """The message that started the turn, in case Slack's history doesn't have it yet."""
-    thinking: asyncio.Task[bool] | None = None
-    """The "is thinking…" status already sent for a new thread (see `intake`); True once Slack took
-    it, so the turn doesn't send it again."""
-    context: tuple[str, ...] = ()
-    """Text the question carries beyond its own words (a channel summary's messages or notes),
-    given to Claude after it."""
-    action_token: str | None = None
-    """Slack's `action_token` from the message event that started the turn, which lets a Slack
-    search run as the asker; None for anything else (a slash command, a shortcut, a button)."""
 
 
 @dataclass(frozen=True)
@@ -135,12 +107,12 @@ async def _run_turn(
     read = await _read(client, request, budget)
     if read is None:
         await writer.finish()
-        await _notice(client, thread, UNREADABLE_THREAD, "history")
+        await notice(client, thread, UNREADABLE_THREAD, "history")
         return
     setup = await load_setup(services, client, await follow_pane(client, bot, thread, read.messages))
     if setup.refusal is not None:
         await writer.finish()
-        await _notice(client, thread, setup.refusal, "budget")
+        await notice(client, thread, setup.refusal, "budget")
         return
     context = budget - thinking_room(setup.features, settings, setup.model)
     links = await links_for_turn(
@@ -159,12 +131,12 @@ async def _run_turn(
     prepared = await _prepare(services, client, bot, request, known, context)
     if prepared is None:
         await writer.finish()
-        await _notice(client, thread, UNREADABLE_THREAD, "history")
+        await notice(client, thread, UNREADABLE_THREAD, "history")
         return
     reservation = await reserve(services, thread, setup, prepared.params)
     if reservation.refusal is not None:
         await writer.finish()
-        await _notice(client, thread, reservation.refusal, "budget")
+        await notice(client, thread, reservation.refusal, "budget")
         return
     signal = StopSignal(Owner(thread.team_id, request.enterprise_id))
     services.stops.register(reply_id, signal)
@@ -212,14 +184,14 @@ async def _run_turn(
     written = await writer.finish()
     found = merged_sources(result.blocks.sources, search.sources() if search is not None else ())
     if sources := sources_text(found):
-        await _notice(client, thread, sources, "sources")
+        await notice(client, thread, sources, "sources")
     if prepared.file_notes:
-        await _notice(client, thread, _files_note(prepared.file_notes), "files")
+        await notice(client, thread, files_note(prepared.file_notes), "files")
     if prepared.links_note:
-        await _notice(client, thread, prepared.links_note, "links")
+        await notice(client, thread, prepared.links_note, "links")
     if refusal is not None:
-        await _notice(client, thread, refusal, "budget")
-    await _close_with_notice(client, thread, result, prepared.omitted, signal)
+        await notice(client, thread, refusal, "budget")
+    await close_with_notice(client, thread, result, prepared.omitted, signal)
     reply_ts = written[0] if written else None
     await account(services, request, prepared.params["model"], result, reply_ts, held)
 
@@ -444,126 +416,3 @@ def _slack_search(
     question = (request.thread.channel_id, str(trigger["ts"])) if "ts" in trigger else None
     thread = request.thread
     return SlackSearch(services, client, thread.team_id, request.action_token, alone, limits, question)
-
-
-async def _close_with_notice(
-    client: BudgetedWebClient, thread: Thread, result: StreamResult, omitted: int, signal: StopSignal
-) -> None:
-    value = again_value(AgainTarget(signal.owner, thread.channel_id, thread.thread_ts))
-    actions: list[dict[str, Any]] = []
-    if result.stopped:
-        text, kind = (
-            (STOPPED_NOTE, "stopped") if signal.reason == "stopped" else (INTERRUPTED_NOTE, "interrupted")
-        )
-        if kind == "interrupted":
-            actions.append(button("Retry", RETRY_ACTION, value))
-    elif result.failure is not None:
-        text = "⚠️ " + result.failure.user_message
-        if result.text:
-            text += " The answer above is incomplete."
-        kind = result.failure.kind
-        if kind not in {"authentication", "permission", "not_found", "invalid_request", "context_too_long"}:
-            actions.append(button("Retry", RETRY_ACTION, value))
-    elif result.stop_reason == "max_tokens":
-        text, kind = CUT_NOTE, "max_tokens"
-        actions.append(button("Continue", CONTINUE_ACTION, value))
-    elif result.stop_reason == "pause_turn":
-        text, kind = PAUSED_NOTE, "paused"
-        actions.append(button("Continue", CONTINUE_ACTION, value))
-    elif result.stop_reason == "tool_use":
-        text, kind = SEARCHING_NOTE, "searching"
-    elif result.stop_reason == "refusal":
-        text, kind = _refusal_note(result.refusal_category), "refusal"
-    elif not result.text.strip():
-        text, kind = "Claude had nothing to say to that. Try rephrasing your message.", "empty"
-    elif omitted:
-        text, kind = TRIMMED_NOTE.format(omitted=omitted), "trimmed"
-    else:
-        return
-    await _notice(client, thread, text, kind, actions)
-
-
-def _files_note(notes: list[str]) -> str:
-    escaped = [note.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;") for note in notes]
-    return "📎 Not everything attached reached Claude:\n" + "\n".join(f"• {note}" for note in escaped)
-
-
-def _refusal_note(category: str | None) -> str:
-    reason = f" (category: {category.replace('_', ' ')})" if category else ""
-    return f"🙅 Claude declined to answer this{reason}. Try rephrasing, or ask something else."
-
-
-async def _notice(
-    client: BudgetedWebClient,
-    thread: Thread,
-    text: str,
-    kind: str,
-    actions: list[dict[str, Any]] | None = None,
-) -> None:
-    await post_notice(
-        client, channel=thread.channel_id, thread_ts=thread.thread_ts, text=text, kind=kind, actions=actions
-    )
-
-
-async def account(
-    services: Services,
-    request: TurnRequest,
-    model: str,
-    result: StreamResult,
-    reply_ts: str | None = None,
-    reservation: str | None = None,
-) -> None:
-    """One ledger row per Messages API call, in place of the turn's budget reservation once the
-    turn's last call is done, and the same figures for `/metrics`; `reply_ts` (the answer's first
-    message) lets feedback on the answer find the row."""
-    row = _usage_row(request, model, result, reply_ts, services.settings.web_search_budget_tokens)
-
-    async def settle() -> None:
-        await spending.settle(services.db, row, reservation)
-
-    await services.backlog.attempt("ledger row", settle)
-    metrics.record_reply(
-        team_id=row.team_id,
-        model=model,
-        outcome=row.error_kind or _outcome(result.stop_reason),
-        usage={
-            "input": row.input_tokens,
-            "output": row.output_tokens,
-            "cache_creation": row.cache_creation_input_tokens,
-            "cache_read": row.cache_read_input_tokens,
-        },
-        ttft_ms=row.ttft_ms,
-        duration_ms=row.duration_ms,
-    )
-
-
-def _outcome(stop_reason: str | None) -> str:
-    return "ok" if stop_reason in {"end_turn", "stop_sequence"} else stop_reason or "unknown"
-
-
-def _usage_row(
-    request: TurnRequest, model: str, result: StreamResult, reply_ts: str | None, search_tokens: int
-) -> UsageRecord:
-    usage = result.usage
-    return UsageRecord(
-        team_id=request.thread.team_id,
-        enterprise_id=request.enterprise_id,
-        channel_id=request.thread.channel_id,
-        thread_ts=request.thread.thread_ts,
-        user_id=request.user_id,
-        model=model,
-        input_tokens=usage.input_tokens,
-        output_tokens=usage.output_tokens,
-        cache_creation_input_tokens=usage.cache_creation_input_tokens,
-        cache_read_input_tokens=usage.cache_read_input_tokens,
-        stop_reason=result.stop_reason,
-        request_id=result.request_id or (result.failure and result.failure.request_id),
-        ttft_ms=result.ttft_ms,
-        duration_ms=result.duration_ms,
-        error_kind=result.failure.kind if result.failure else ("stopped" if result.stopped else None),
-        reply_ts=reply_ts,
-        web_search_requests=usage.web_search_requests,
-        web_fetch_requests=usage.web_fetch_requests,
-        thinking_tokens=usage.thinking_tokens,
-        tool_tokens=usage.web_search_requests * search_tokens,
-    )

@@ -17,7 +17,8 @@ from bot.core.ownership import Owner
 from bot.core.routing import Thread
 from bot.flows.intake import answer, identity
 from bot.flows.stops import Pressed
-from bot.flows.turn import CONTINUE_TEXT, TurnRequest
+from bot.flows.turn import CONTINUE_TEXT
+from bot.flows.turn_request import TurnRequest
 from bot.flows.vote_replies import acknowledgement
 from bot.listeners.context import services_of
 from bot.slack.blocks import (
