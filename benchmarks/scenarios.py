@@ -202,10 +202,11 @@ def _call_text(call: Call) -> str:
         parts = [
             c.get("text", "") for c in chunks if isinstance(c, dict) and c.get("type") == "markdown_text"
         ]
-        return str(call.params.get("markdown_text") or "") + "".join(parts)
+        return _as_shown(str(call.params.get("markdown_text") or "") + "".join(parts))
     blocks = FakeSlack.param(call, "blocks")
     message = {"text": call.params.get("text"), "blocks": blocks if isinstance(blocks, list) else None}
-    return str(call.params.get("markdown_text") or _visible_text(message))
+    markdown = call.params.get("markdown_text")
+    return _as_shown(str(markdown)) if markdown else _visible_text(message)
 
 
 def _shows_answer(call: Call, expected: str | None) -> bool:
@@ -219,8 +220,14 @@ def _visible_text(message: dict[str, Any]) -> str:
     notification fallback), else the text, which is also where streamed text accumulates."""
     blocks = [b for b in message.get("blocks") or [] if isinstance(b, dict) and b.get("type") == "markdown"]
     if blocks:
-        return "".join(str(b.get("text") or "") for b in blocks)
-    return str(message.get("text") or "")
+        return _as_shown("".join(str(b.get("text") or "") for b in blocks))
+    return _as_shown(str(message.get("text") or ""))
+
+
+def _as_shown(text: str) -> str:
+    """The bot escapes `&`, `<` and `>` in Claude's text, as Slack asks; Slack shows them as the
+    characters, and so does this comparison."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
 def _ok(call: Call) -> bool:
